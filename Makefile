@@ -1,0 +1,45 @@
+# cgrun build and test entry points. `make demo` runs cgrun's main job on a
+# fresh Debian machine; `make test` runs every test this machine supports.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/cgrun
+BUILD := build
+export CGO_ENABLED := 1
+
+# Debian packages the build, the tests and the VM lane need. `make deps`
+# installs the missing ones (root, apt).
+DEB_PACKAGES := gcc make runc busybox-static stress util-linux e2fsprogs jq
+
+.PHONY: all build deps test test-unit test-integration bench demo clean
+
+all: build
+
+build: $(BIN)
+
+$(BIN): $(shell find cmd spec blkio cgroup volume $(wildcard container image) -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
+	@mkdir -p bin
+	$(GO) build -trimpath -o $@ ./cmd/cgrun
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		if [ "$$(id -u)" != 0 ]; then echo "make deps: root is needed to install$$missing" >&2; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+test: deps build test-unit test-integration
+
+test-unit:
+	$(GO) vet ./...
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /integration)
+
+test-integration: build
+	@mkdir -p $(BUILD)
+	CGRUN_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -p 1 -v -timeout 20m ./integration/... 2>&1 | tee $(BUILD)/integration.log | grep -E '^(=== RUN|--- |    |PASS|FAIL|ok|panic)' ; exit $${PIPESTATUS[0]}
+
+bench:
+	@echo "make bench: reserved for the benchmark (issue 9)" >&2; exit 2
+
+clean:
+	rm -rf bin $(BUILD)

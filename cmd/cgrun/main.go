@@ -1,0 +1,29 @@
+// Command cgrun is a daemonless container runner with exact resource limits
+// and iSCSI block volumes. main only wires the commands; each lives in its
+// own file.
+package main
+
+import (
+	"os"
+
+	"github.com/urfave/cli/v2"
+)
+
+func newApp() *cli.App {
+	app := &cli.App{
+		Name:                 "cgrun",
+		Usage:                "daemonless container runner with exact resource limits",
+		HideVersion:          true,
+		EnableBashCompletion: false,
+		Flags:                globalFlags(),
+		Commands: []*cli.Command{
+			specCommand(),
+		},
+	}
+	setUsageErrors(app)
+	return app
+}
+
+func main() {
+	os.Exit(runApp(newApp(), os.Args, os.Stderr))
+}
