@@ -1,0 +1,80 @@
+package spec
+
+import (
+	"strconv"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// AnnotationWmarkRatio carries --memory-wmark-ratio to the cgroup layer.
+// It equals cgroup.AnnotationWmarkRatio (cgroup/doc.go, checked by a test);
+// spec does not import cgroup so that the flag layer builds on its own.
+const AnnotationWmarkRatio = "io.cgrun.cgroup.memory.wmark_ratio"
+
+// MinMemory is the smallest --memory cgrun accepts (Pouch's rule; Docker
+// says 6 MiB).
+const MinMemory = 4 << 20
+
+// NewMemory is the value of -m/--memory.
+func NewMemory() *Bytes { return &Bytes{Min: MinMemory} }
+
+// NewMemorySwap is the value of --memory-swap: memory plus swap, -1 unlimited.
+func NewMemorySwap() *Bytes { return &Bytes{Unlimited: true} }
+
+// NewMemoryReservation is the value of --memory-reservation.
+func NewMemoryReservation() *Bytes { return &Bytes{} }
+
+// NewKernelMemory is the value of --kernel-memory: refused.
+func NewKernelMemory() *Unsupported {
+	return &Unsupported{Why: "unsupported: kernel memory limits are deprecated by the kernel and ignored by runc"}
+}
+
+var minusOne = int64(-1)
+
+// NewMemorySwappiness is the value of --memory-swappiness: 0..100, -1 unset.
+func NewMemorySwappiness() *Int {
+	return &Int{Min: 0, Max: 100, Unset: &minusOne, Rule: "must be between 0 and 100 (-1 = unset)"}
+}
+
+// NewMemoryWmarkRatio is the value of --memory-wmark-ratio: 0..100.
+func NewMemoryWmarkRatio() *Int {
+	return &Int{Min: 0, Max: 100, Rule: "must be between 0 and 100"}
+}
+
+// NewOOMScoreAdj is the value of --oom-score-adj: -1000..1000.
+func NewOOMScoreAdj() *Int {
+	return &Int{Min: -1000, Max: 1000, Rule: "must be between -1000 and 1000"}
+}
+
+// DefaultSwap is Docker's choice for --memory without --memory-swap:
+// memory plus as much swap (memory+swap = 2 x memory). libcontainer alone
+// would leave memsw (v1) and memory.swap.max (v2) unlimited.
+func DefaultSwap(memory int64) int64 { return 2 * memory }
+
+// memoryResources builds the memory section; nil when no memory option is
+// given.
+func memoryResources(r *Resources) *specs.LinuxMemory {
+	if r.Memory == nil && r.MemorySwap == nil && r.MemoryReservation == nil &&
+		r.MemorySwappiness == nil && r.OOMKillDisable == nil {
+		return nil
+	}
+	m := &specs.LinuxMemory{
+		Limit:            r.Memory,
+		Swap:             r.MemorySwap,
+		Reservation:      r.MemoryReservation,
+		Swappiness:       r.MemorySwappiness,
+		DisableOOMKiller: r.OOMKillDisable,
+	}
+	if m.Limit != nil && m.Swap == nil {
+		swap := DefaultSwap(*m.Limit)
+		m.Swap = &swap
+	}
+	return m
+}
+
+// memoryAnnotations carries the knobs no OCI field holds (cgroup/doc.go).
+func memoryAnnotations(r *Resources, a map[string]string) {
+	if r.MemoryWmarkRatio != nil {
+		a[AnnotationWmarkRatio] = strconv.FormatInt(*r.MemoryWmarkRatio, 10)
+	}
+}
