@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 )
@@ -57,7 +59,7 @@ func runApp(app *cli.App, argv []string, stderr io.Writer) int {
 // setUsageErrors makes flag-parse errors of the app and of every command
 // return as errors (exit 125, one line) instead of printing the usage.
 func setUsageErrors(app *cli.App) {
-	onUsage := func(_ *cli.Context, err error, _ bool) error { return err }
+	onUsage := func(_ *cli.Context, err error, _ bool) error { return flagParseError(err) }
 	app.OnUsageError = onUsage
 	var walk func([]*cli.Command)
 	walk = func(cmds []*cli.Command) {
@@ -76,4 +78,58 @@ func oneLine(s string) string {
 		}
 	}
 	return s
+}
+
+// flagParseError rewrites the flag parser's messages into cgrun's one-line
+// form naming the flag, the value and the rule:
+//
+//	invalid value "1x" for flag -m: RULE   -> invalid -m "1x": RULE
+//	invalid boolean value "x" for -NAME: E -> invalid --NAME "x": must be true or false
+//	flag needs an argument: -memory        -> --memory needs a value
+//	flag provided but not defined: -bogus  -> unknown flag --bogus
+//
+// Other errors pass unchanged.
+func flagParseError(err error) error {
+	msg := err.Error()
+	for _, p := range []struct{ prefix, mid, rule string }{
+		{"invalid value ", " for flag -", ""},
+		{"invalid boolean value ", " for -", "must be true or false"},
+	} {
+		rest, ok := strings.CutPrefix(msg, p.prefix)
+		if !ok {
+			continue
+		}
+		quoted, err2 := strconv.QuotedPrefix(rest)
+		if err2 != nil {
+			return err
+		}
+		value, _ := strconv.Unquote(quoted)
+		rest, ok = strings.CutPrefix(rest[len(quoted):], p.mid)
+		if !ok {
+			return err
+		}
+		name, rule, ok := strings.Cut(rest, ": ")
+		if !ok {
+			return err
+		}
+		if p.rule != "" {
+			rule = p.rule
+		}
+		return fmt.Errorf("invalid %s %q: %s", dashed(name), value, rule)
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return fmt.Errorf("%s needs a value", dashed(name))
+	}
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return fmt.Errorf("unknown flag %s", dashed(name))
+	}
+	return err
+}
+
+// dashed writes a flag name as typed: -m, --memory.
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
 }
