@@ -9,8 +9,10 @@ export CGO_ENABLED := 1
 # Debian packages the build, the tests and the VM lane need. `make deps`
 # installs the missing ones (root, apt).
 DEB_PACKAGES := gcc make runc busybox-static stress util-linux e2fsprogs jq
+# the VM lane (integration/vmlane): QEMU, Debian's kernel, kernel iSCSI tools
+DEB_PACKAGES += qemu-system-x86 linux-image-amd64 cpio gzip xz-utils zstd kmod udev iproute2 tgt open-iscsi
 
-.PHONY: all build deps test test-unit test-integration bench demo clean
+.PHONY: all build deps test test-unit test-integration test-vm bench demo clean
 
 all: build
 
@@ -28,7 +30,7 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-test: deps build test-unit test-integration
+test: deps build test-unit test-integration test-vm
 
 test-unit:
 	$(GO) vet ./...
@@ -37,6 +39,12 @@ test-unit:
 test-integration: build
 	@mkdir -p $(BUILD)
 	CGRUN_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -p 1 -v -timeout 20m ./integration/... 2>&1 | tee $(BUILD)/integration.log | grep -E '^(=== RUN|--- |    |PASS|FAIL|ok|panic)' ; exit $${PIPESTATUS[0]}
+
+# The cgroup v2 lane: boots Debian's kernel once under QEMU (TCG) and runs the
+# integration test binaries inside on unified cgroup2 with kernel iSCSI.
+# VM_TESTRUN=REGEXP selects tests (e.g. make test-vm VM_TESTRUN=TestVolume).
+test-vm: build
+	CGRUN_BIN=$(CURDIR)/$(BIN) GO=$(GO) integration/vmlane/vmlane.sh $(BUILD)/vm ./integration/...
 
 bench:
 	@echo "make bench: reserved for the benchmark (issue 9)" >&2; exit 2

@@ -1,0 +1,70 @@
+#!/bin/bash
+# guest.sh RUNDIR: PID 1 of the VM lane after stage 1. Prepares the guest
+# (unified cgroup2, loopback, kernel iSCSI initiator and targets, udev), runs
+# every test binary of RUNDIR/manifest and leaves test.log, timing and rc in
+# the writable 9p share, then powers off.
+RUN=$1
+OUT=/run/vmlane-out
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb LANG=C.UTF-8
+up() { cut -d' ' -f1 /proc/uptime; }
+G0=$(up)
+
+setup() {
+	mount -t tmpfs -o mode=755 tmpfs /run
+	mkdir -p /run/lock /dev/pts /dev/shm $OUT
+	mount -t devpts devpts /dev/pts
+	mount -t tmpfs tmpfs /dev/shm
+	ln -sf /proc/self/fd /dev/fd
+	mount -t tmpfs tmpfs /var/tmp
+	mount -t 9p -o trans=virtio,version=9p2000.L out $OUT || return
+	# cgroup v2 only, delegation-safe, every controller enabled for children.
+	mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup || return
+	local c
+	for c in $(cat /sys/fs/cgroup/cgroup.controllers); do
+		echo "+$c" > /sys/fs/cgroup/cgroup.subtree_control || echo "vmlane: cannot enable $c"
+	done
+	hostname vmlane
+	ip link set lo up || return # without it every iSCSI connection times out
+	# Fail fast on refused logins (Debian waits 8 x 15 s), in the guest's copy only.
+	sed -i -e 's/^node.session.initial_login_retry_max.*/node.session.initial_login_retry_max = 2/' \
+		-e 's/^node.conn\[0\].timeo.login_timeout.*/node.conn[0].timeo.login_timeout = 5/' /etc/iscsi/iscsid.conf
+	modprobe -a iscsi_tcp sd_mod loop bfq configfs iscsi_target_mod target_core_file target_core_iblock || return
+	mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config || return
+	/lib/systemd/systemd-udevd --daemon >/dev/null 2>&1 || echo "vmlane: udevd failed"
+	tgtd --iscsi portal=127.0.0.1:3260 > /var/tmp/tgtd.log 2>&1 || return
+	local i
+	for i in $(seq 100); do tgtadm --op show --mode sys > /dev/null 2>&1 && break; sleep 0.1; done
+	iscsid || return
+}
+
+run_tests() {
+	. "$RUN/env"
+	local args=(-test.v -test.count=1 "-test.timeout=$VM_TEST_TIMEOUT") rc=0 r bin dir pkg
+	[ -n "$VM_TESTRUN" ] && args+=("-test.run=$VM_TESTRUN")
+	# shellcheck disable=SC2206 # VM_TESTARGS is a list of flags
+	[ -n "$VM_TESTARGS" ] && args+=($VM_TESTARGS)
+	while IFS=$'\t' read -r bin dir pkg; do
+		echo "vmlane: === $pkg"
+		(cd "$dir" && exec "$bin" "${args[@]}") 2>&1 | tee -a $OUT/test.log
+		r=${PIPESTATUS[0]}
+		echo "vmlane: --- $pkg exit $r"
+		[ "$r" = 0 ] || rc=$r
+	done < "$RUN/manifest"
+	return $rc
+}
+
+echo "vmlane: guest kernel $(uname -r), userspace at ${G0}s"
+setup 2>&1; src=$?
+G1=$(up)
+if [ $src != 0 ]; then
+	echo "vmlane: FAIL: guest setup failed"; rc=3
+else
+	echo "vmlane: guest ready: cgroup2 [$(cat /sys/fs/cgroup/cgroup.subtree_control)], tgtd 127.0.0.1:3260, iscsid"
+	run_tests; rc=$?
+fi
+G2=$(up)
+echo "boot=${G0}s setup=$(awk -v a=$G0 -v b=$G1 'BEGIN{printf "%.1f", b-a}')s tests=$(awk -v a=$G1 -v b=$G2 'BEGIN{printf "%.1f", b-a}')s" > $OUT/timing
+echo "$rc" > $OUT/rc
+sync
+umount $OUT
+busybox poweroff -f
