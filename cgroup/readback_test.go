@@ -119,7 +119,7 @@ func TestReadBackV2(t *testing.T) {
 	files := map[string]string{
 		"memory.max":  "104857600\n",
 		"memory.low":  "52428800\n",
-		"cpu.weight":  "59\n",
+		"cpu.weight":  "143\n",
 		"cpu.max":     "25000 50000\n",
 		"cpuset.mems": "0\n",
 		"io.weight":   "default 2930\n",
