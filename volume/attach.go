@@ -1,0 +1,275 @@
+package volume
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+)
+
+// Node record settings cgrun sets on every record it uses: no automatic
+// login at boot, and timeouts that give up on a dead portal in bounded time
+// instead of queueing IO forever (open-iscsi#228).
+var nodeSettings = [][2]string{
+	{"node.startup", "manual"},
+	{"node.session.timeo.replacement_timeout", "30"},
+	{"node.session.err_timeo.abort_timeout", "15"},
+	{"node.session.initial_login_retry_max", "2"},
+	{"node.conn[0].timeo.login_timeout", "10"},
+}
+
+// Attach stages volume name for container user: node record, login, disk,
+// identity check, then (filesystem mode) format if blank, fsck and staging
+// mount. A volume used by another container is refused unless both use it
+// read-only. Attaching the same user again returns the same exposure.
+func (m *Manager) Attach(ctx context.Context, name, user string, ro bool) (*Exposure, error) {
+	if user == "" {
+		return nil, invalidf("attach %q: empty user", name)
+	}
+	unlock, err := m.store.Lock(name)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	v, err := m.store.Get(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.reconcileLocked(ctx, v, nil); err != nil {
+		return nil, fmt.Errorf("volume %q: finishing an earlier step: %w", name, err)
+	}
+	a, err := m.store.Attachment(name)
+	if err != nil {
+		return nil, err
+	}
+	if a != nil {
+		return m.addUser(v, a, user, ro)
+	}
+	a = &Attachment{
+		Volume: name, Node: NodeRef{IQN: v.IQN, Portal: v.Portal, Iface: m.opts.Iface}, LUN: v.LUN,
+		ReadOnly: ro, Users: map[string]User{user: {ReadOnly: ro, Pending: true}},
+	}
+	if err := m.stage(ctx, v, a); err != nil {
+		if uerr := m.teardown(context.WithoutCancel(ctx), v, a); uerr != nil {
+			return nil, fmt.Errorf("attach %q: %w (and undoing it: %v)", name, err, uerr)
+		}
+		return nil, fmt.Errorf("attach %q: %w", name, err)
+	}
+	a.Users[user] = User{ReadOnly: ro}
+	if err := m.record(a, PhaseReady); err != nil {
+		return nil, err
+	}
+	return m.exposure(v, a, ro), nil
+}
+
+// addUser adds a container to an attached volume: refused unless every
+// user, old and new, is read-only.
+func (m *Manager) addUser(v *Volume, a *Attachment, user string, ro bool) (*Exposure, error) {
+	if u, ok := a.Users[user]; ok {
+		if u.ReadOnly != ro {
+			return nil, fmt.Errorf("volume %q is already attached to %s with readOnly=%t: %w", v.Name, user, u.ReadOnly, ErrInUse)
+		}
+		return m.exposure(v, a, ro), nil
+	}
+	var others []string
+	for u := range a.Users {
+		others = append(others, u)
+	}
+	sort.Strings(others)
+	if !ro || !a.ReadOnly {
+		return nil, fmt.Errorf("volume %q is used by %v: %w (only read-only users may share a volume)", v.Name, others, ErrInUse)
+	}
+	a.Users[user] = User{ReadOnly: true}
+	if err := m.record(a, PhaseReady); err != nil {
+		return nil, err
+	}
+	return m.exposure(v, a, true), nil
+}
+
+// stage runs the attach steps, recording each before it acts.
+func (m *Manager) stage(ctx context.Context, v *Volume, a *Attachment) error {
+	if err := m.loginStep(ctx, v, a); err != nil {
+		return err
+	}
+	if err := m.record(a, PhaseDevice); err != nil {
+		return err
+	}
+	disk, err := m.waitDisk(ctx, v, a.Node)
+	if err != nil {
+		return err
+	}
+	a.Disk = disk
+	if a.Major, a.Minor, err = m.sys.DevNumber(disk); err != nil {
+		return err
+	}
+	if err := m.checkIdentity(v, disk); err != nil {
+		return err
+	}
+	if v.Mode == ModeBlock {
+		return nil
+	}
+	if err := m.record(a, PhaseFormat); err != nil {
+		return err
+	}
+	dev := m.sys.DevPath(disk)
+	fstype, formatted, err := m.disk.Prepare(ctx, dev, v.FS, a.ReadOnly, !v.Formatted)
+	if err != nil {
+		return err
+	}
+	if formatted {
+		v.Formatted = true
+		if err := m.store.Put(v); err != nil {
+			return err
+		}
+	}
+	a.FSType = fstype
+	a.Staging = m.store.StagingDir(v.Name)
+	if err := m.record(a, PhaseMount); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(a.Staging, 0o700); err != nil {
+		return err
+	}
+	return m.mounter.Mount(dev, a.Staging, fstype, a.ReadOnly)
+}
+
+// loginStep creates or reuses the node record, sets CHAP and logs in,
+// deleting a record it created when the login fails.
+func (m *Manager) loginStep(ctx context.Context, v *Volume, a *Attachment) error {
+	creds, err := readCHAP(v.CHAP)
+	if err != nil {
+		return err
+	}
+	unlock, err := m.store.lockSessions()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	nodes, err := m.iscsi.Nodes(ctx)
+	if err != nil {
+		return err
+	}
+	exists := false
+	for _, n := range nodes {
+		if n.IQN == v.IQN && n.Portal == v.Portal {
+			exists = true
+		}
+	}
+	a.RecordCreated = !exists || m.otherOwnsRecord(v)
+	if err := m.record(a, PhaseRecord); err != nil {
+		return err
+	}
+	if !exists {
+		if err := m.iscsi.NewNode(ctx, a.Node); err != nil {
+			return err
+		}
+	}
+	for _, kv := range nodeSettings {
+		if err := m.iscsi.Update(ctx, a.Node, kv[0], kv[1], false); err != nil {
+			return err
+		}
+	}
+	if err := m.setCHAP(ctx, a.Node, creds); err != nil {
+		return err
+	}
+	if err := m.record(a, PhaseLogin); err != nil {
+		return err
+	}
+	return m.iscsi.Login(ctx, a.Node)
+}
+
+// otherOwnsRecord reports whether another cgrun attachment created the
+// shared node record of v's target (the last one out deletes it).
+func (m *Manager) otherOwnsRecord(v *Volume) bool {
+	for _, o := range m.otherAttachments(v) {
+		if o.RecordCreated {
+			return true
+		}
+	}
+	return false
+}
+
+// otherAttachments returns the attachments of other volumes on v's target.
+func (m *Manager) otherAttachments(v *Volume) []*Attachment {
+	names, _ := m.store.List()
+	var out []*Attachment
+	for _, n := range names {
+		if n == v.Name {
+			continue
+		}
+		o, err := m.store.Attachment(n)
+		if err == nil && o != nil && o.Node.IQN == v.IQN && o.Node.Portal == v.Portal {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func (m *Manager) checkIdentity(v *Volume, disk string) error {
+	id, err := m.sys.Identity(disk)
+	if err != nil {
+		return err
+	}
+	if v.Identity == "" {
+		v.Identity = id
+		return m.store.Put(v)
+	}
+	if v.Identity != id {
+		return fmt.Errorf("LUN %d of %s is %q, volume %q was %q: %w", v.LUN, v.IQN, id, v.Name, v.Identity, ErrIdentity)
+	}
+	return nil
+}
+
+// chapCreds are CHAP secrets read for one use.
+type chapCreds struct {
+	user, secret, mutualUser, mutualSecret string
+}
+
+func readCHAP(c *CHAP) (*chapCreds, error) {
+	if c == nil {
+		return nil, nil
+	}
+	s, err := ReadSecret(c.SecretFile)
+	if err != nil {
+		return nil, err
+	}
+	cr := &chapCreds{user: c.User, secret: s}
+	if c.MutualUser != "" {
+		if cr.mutualSecret, err = ReadSecret(c.MutualSecretFile); err != nil {
+			return nil, err
+		}
+		cr.mutualUser = c.MutualUser
+	}
+	return cr, nil
+}
+
+// setCHAP writes the record's authentication settings; None clears CHAP
+// left in a reused record.
+func (m *Manager) setCHAP(ctx context.Context, n NodeRef, c *chapCreds) error {
+	if c == nil {
+		return m.iscsi.Update(ctx, n, "node.session.auth.authmethod", "None", false)
+	}
+	sets := []struct {
+		k, v   string
+		secret bool
+	}{
+		{"node.session.auth.authmethod", "CHAP", false},
+		{"node.session.auth.username", c.user, false},
+		{"node.session.auth.password", c.secret, true},
+	}
+	if c.mutualUser != "" {
+		sets = append(sets, struct {
+			k, v   string
+			secret bool
+		}{"node.session.auth.username_in", c.mutualUser, false}, struct {
+			k, v   string
+			secret bool
+		}{"node.session.auth.password_in", c.mutualSecret, true})
+	}
+	for _, s := range sets {
+		if err := m.iscsi.Update(ctx, n, s.k, s.v, s.secret); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,194 @@
+package volume
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/moby/sys/mountinfo"
+)
+
+// Detach removes container user from volume name; when no other container
+// uses it, it unstages: unmount, flush, delete the SCSI device, log out
+// when no other LUN of the session is in use, delete the node record.
+// Detaching a volume or user that is not attached is success.
+func (m *Manager) Detach(ctx context.Context, name, user string) error {
+	unlock, err := m.store.Lock(name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	v, err := m.store.Get(name)
+	if err != nil {
+		return err
+	}
+	a, err := m.store.Attachment(name)
+	if err != nil || a == nil {
+		return err
+	}
+	delete(a.Users, user)
+	if len(a.Users) > 0 && a.Phase == PhaseReady {
+		return m.store.putAttachment(a)
+	}
+	return m.teardown(ctx, v, a)
+}
+
+// teardown undoes every step a records, each idempotent, then deletes a.
+func (m *Manager) teardown(ctx context.Context, v *Volume, a *Attachment) error {
+	if err := m.record(a, PhaseDetach); err != nil {
+		return err
+	}
+	if a.Staging != "" {
+		if err := m.mounter.Unmount(a.Staging); err != nil {
+			return err
+		}
+		_ = os.Remove(a.Staging) // an empty mount point; a busy one stays
+	}
+	disk := a.Disk
+	if disk == "" {
+		// crashed between login and recording the disk
+		disk, _ = m.sys.FindDisk(v.IQN, v.Portal, v.LUN)
+	}
+	if disk != "" && m.sys.DiskExists(disk) {
+		if err := m.disk.Flush(ctx, m.sys.DevPath(disk)); err != nil {
+			return err
+		}
+		if err := m.sys.DeleteDisk(disk); err != nil {
+			return err
+		}
+		m.waitGone(ctx, disk)
+	}
+	if err := m.logoutIfUnused(ctx, v, a); err != nil {
+		return err
+	}
+	if err := m.store.deleteAttachment(v.Name); err != nil {
+		return fmt.Errorf("delete attach state of %s: %w", v.Name, err)
+	}
+	return nil
+}
+
+// logoutIfUnused logs out and deletes the node record unless another LUN
+// of the session is in use (hpe-storage/csi-driver#269).
+func (m *Manager) logoutIfUnused(ctx context.Context, v *Volume, a *Attachment) error {
+	unlock, err := m.store.lockSessions()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if len(m.otherAttachments(v)) > 0 {
+		return nil
+	}
+	busy, err := m.otherDisksMounted(v)
+	if err != nil {
+		return err
+	}
+	if busy {
+		return nil
+	}
+	if err := m.iscsi.Logout(ctx, a.Node); err != nil {
+		return fmt.Errorf("logout of %s: %w", a.Node, err)
+	}
+	if a.RecordCreated {
+		if err := m.iscsi.DeleteNode(ctx, a.Node); err != nil {
+			return fmt.Errorf("delete node record of %s: %w", a.Node, err)
+		}
+	}
+	return nil
+}
+
+// otherDisksMounted reports whether another disk of v's session is mounted
+// somewhere (used outside cgrun).
+func (m *Manager) otherDisksMounted(v *Volume) (bool, error) {
+	disks, err := m.sys.SessionDisks(v.IQN, v.Portal)
+	if err != nil || len(disks) == 0 {
+		return false, err
+	}
+	mounts, err := mountinfo.GetMounts(nil)
+	if err != nil {
+		return false, err
+	}
+	for lun, d := range disks {
+		if lun == v.LUN {
+			continue
+		}
+		maj, min, err := m.sys.DevNumber(d)
+		if err != nil {
+			continue
+		}
+		for _, mi := range mounts {
+			if mi.Major == int(maj) && mi.Minor == int(min) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+func (m *Manager) waitGone(ctx context.Context, disk string) {
+	deadline := time.Now().Add(10 * time.Second)
+	for m.sys.DiskExists(disk) && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(m.opts.Poll):
+		}
+	}
+}
+
+// Reconcile finishes or undoes what a crashed process left on volume name:
+// users still pending (their attach never finished) and users alive says
+// are gone are dropped; an attachment with no user left, or stopped in the
+// middle of a step, is torn down. alive may be nil (every finished user is
+// kept).
+func (m *Manager) Reconcile(ctx context.Context, name string, alive func(user string) bool) error {
+	unlock, err := m.store.Lock(name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	v, err := m.store.Get(name)
+	if err != nil {
+		return err
+	}
+	return m.reconcileLocked(ctx, v, alive)
+}
+
+// ReconcileAll reconciles every registered volume and joins the errors.
+func (m *Manager) ReconcileAll(ctx context.Context, alive func(user string) bool) error {
+	names, err := m.store.List()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, n := range names {
+		if err := m.Reconcile(ctx, n, alive); err != nil {
+			errs = append(errs, fmt.Errorf("volume %q: %w", n, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// reconcileLocked runs with the volume's lock held: whoever recorded a
+// step and does not hold the lock now has died.
+func (m *Manager) reconcileLocked(ctx context.Context, v *Volume, alive func(string) bool) error {
+	a, err := m.store.Attachment(v.Name)
+	if err != nil || a == nil {
+		return err
+	}
+	changed := false
+	for u, usr := range a.Users {
+		if usr.Pending || (alive != nil && !alive(u)) {
+			delete(a.Users, u)
+			changed = true
+		}
+	}
+	if a.Phase != PhaseReady || len(a.Users) == 0 {
+		return m.teardown(ctx, v, a)
+	}
+	if changed {
+		return m.store.putAttachment(a)
+	}
+	return nil
+}

@@ -1,0 +1,179 @@
+package volume
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+)
+
+// Phase is the step an attachment is in. It is recorded before the step
+// runs, so a crash leaves the step's name for Reconcile.
+type Phase string
+
+// Attach and detach phases, in order.
+const (
+	PhaseRecord Phase = "record" // node record and CHAP settings
+	PhaseLogin  Phase = "login"
+	PhaseDevice Phase = "device" // wait for the disk, check its identity
+	PhaseFormat Phase = "format" // format if blank, fsck
+	PhaseMount  Phase = "mount"  // staging mount
+	PhaseReady  Phase = "ready"
+	PhaseDetach Phase = "detach"
+)
+
+// User is one container using an attached volume.
+type User struct {
+	ReadOnly bool `json:"readOnly"`
+	Pending  bool `json:"pending,omitempty"` // attach under way
+}
+
+// Attachment is the node-side attach state of a volume, persisted 0600.
+type Attachment struct {
+	Volume        string          `json:"volume"`
+	Phase         Phase           `json:"phase"`
+	Node          NodeRef         `json:"node"`
+	LUN           int             `json:"lun"`
+	RecordCreated bool            `json:"recordCreated"` // cgrun owns the node record
+	Disk          string          `json:"disk,omitempty"`
+	Major         uint32          `json:"major,omitempty"`
+	Minor         uint32          `json:"minor,omitempty"`
+	FSType        string          `json:"fsType,omitempty"`
+	Staging       string          `json:"staging,omitempty"`
+	ReadOnly      bool            `json:"readOnly"`
+	Users         map[string]User `json:"users"`
+}
+
+// Options of a Manager; zero values take the defaults.
+type Options struct {
+	StateDir      string        // DefaultStateDir
+	Runner        Runner        // ExecRunner
+	SysRoot       string        // "/"
+	Mounter       Mounter       // SysMounter
+	Iface         string        // "default"
+	DeviceTimeout time.Duration // 60 s: how long to wait for the disk
+	Poll          time.Duration // 100 ms
+	// AfterStep, when set, runs after each phase is recorded and before it
+	// acts (crash tests stop a process there).
+	AfterStep func(Phase)
+}
+
+// Manager runs the node side of the lifecycle.
+type Manager struct {
+	store   Store
+	iscsi   Iscsiadm
+	disk    DiskTools
+	sys     SysFS
+	mounter Mounter
+	opts    Options
+}
+
+// NewManager returns a Manager with opts' defaults filled.
+func NewManager(opts Options) *Manager {
+	if opts.StateDir == "" {
+		opts.StateDir = DefaultStateDir
+	}
+	if opts.Runner == nil {
+		opts.Runner = ExecRunner{}
+	}
+	if opts.Mounter == nil {
+		opts.Mounter = SysMounter{}
+	}
+	if opts.Iface == "" {
+		opts.Iface = "default"
+	}
+	if opts.DeviceTimeout <= 0 {
+		opts.DeviceTimeout = 60 * time.Second
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = 100 * time.Millisecond
+	}
+	return &Manager{
+		store:   Store{Dir: opts.StateDir},
+		iscsi:   Iscsiadm{Runner: opts.Runner},
+		disk:    DiskTools{Runner: opts.Runner},
+		sys:     SysFS{Root: opts.SysRoot},
+		mounter: opts.Mounter,
+		opts:    opts,
+	}
+}
+
+// Store returns the manager's registry and state store.
+func (m *Manager) Store() Store { return m.store }
+
+// Exposure tells the container runtime how to give an attached volume to a
+// container: bind Source (filesystem mode) or make a device node of
+// Major:Minor with a device cgroup rule (block mode).
+type Exposure struct {
+	Volume   string
+	Mode     Mode
+	Source   string // staging directory (filesystem mode)
+	Device   string // host device node, e.g. /dev/sdb
+	Major    uint32
+	Minor    uint32
+	ReadOnly bool
+}
+
+func (m *Manager) exposure(v *Volume, a *Attachment, ro bool) *Exposure {
+	e := &Exposure{Volume: v.Name, Mode: v.Mode, Device: m.sys.DevPath(a.Disk), Major: a.Major, Minor: a.Minor, ReadOnly: ro}
+	if v.Mode == ModeFilesystem {
+		e.Source = a.Staging
+	}
+	return e
+}
+
+// record writes a's phase before the step runs.
+func (m *Manager) record(a *Attachment, p Phase) error {
+	a.Phase = p
+	if err := m.store.putAttachment(a); err != nil {
+		return fmt.Errorf("record attach state of %s: %w", a.Volume, err)
+	}
+	if m.opts.AfterStep != nil {
+		m.opts.AfterStep(p)
+	}
+	return nil
+}
+
+// waitDisk waits, bounded, for the disk of v's LUN behind the session; it
+// asks for a rescan once half the time has passed.
+func (m *Manager) waitDisk(ctx context.Context, v *Volume, n NodeRef) (string, error) {
+	start := time.Now()
+	rescanned := false
+	for {
+		d, err := m.sys.FindDisk(v.IQN, v.Portal, v.LUN)
+		if err == nil {
+			if _, serr := os.Stat(m.sys.DevPath(d)); serr == nil {
+				return d, nil
+			}
+		} else if !errors.Is(err, ErrNotFound) {
+			return "", err
+		}
+		el := time.Since(start)
+		if el >= m.opts.DeviceTimeout {
+			return "", fmt.Errorf("LUN %d of %s: %w within %s", v.LUN, n, ErrDeviceTimeout, m.opts.DeviceTimeout)
+		}
+		if !rescanned && el >= m.opts.DeviceTimeout/2 {
+			rescanned = true
+			_ = m.iscsi.Rescan(ctx, n) // best effort: the wait decides
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(m.opts.Poll):
+		}
+	}
+}
+
+// ResolveDevice returns the host device node of an attached volume, for
+// block IO limits given by volume name.
+func (m *Manager) ResolveDevice(name string) (string, error) {
+	a, err := m.store.Attachment(name)
+	if err != nil {
+		return "", err
+	}
+	if a == nil || a.Phase != PhaseReady || a.Disk == "" {
+		return "", fmt.Errorf("volume %q is not attached: %w", name, ErrNotFound)
+	}
+	return m.sys.DevPath(a.Disk), nil
+}

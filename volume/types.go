@@ -1,0 +1,131 @@
+package volume
+
+import (
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Mode is how a container sees the volume.
+type Mode string
+
+// Volume modes.
+const (
+	ModeFilesystem Mode = "filesystem" // mounted, formatted if blank
+	ModeBlock      Mode = "block"      // raw device node
+)
+
+// Provisioner names the local Linux target a volume was provisioned on.
+type Provisioner string
+
+// Provisioners.
+const (
+	ProvisionNone Provisioner = ""
+	ProvisionTgt  Provisioner = "tgt"
+	ProvisionLIO  Provisioner = "lio"
+)
+
+// CHAP holds CHAP user names and the paths of files holding the secrets.
+// The secrets themselves are read when used and never stored.
+type CHAP struct {
+	User             string `json:"user"`
+	SecretFile       string `json:"secretFile"`
+	MutualUser       string `json:"mutualUser,omitempty"`
+	MutualSecretFile string `json:"mutualSecretFile,omitempty"`
+}
+
+// Volume is one registered volume: where its LUN is and how to use it.
+type Volume struct {
+	Name   string `json:"name"`
+	Portal string `json:"portal"` // host:port
+	IQN    string `json:"iqn"`    // target IQN
+	LUN    int    `json:"lun"`
+	FS     FSType `json:"fs"`
+	Mode   Mode   `json:"mode"`
+	CHAP   *CHAP  `json:"chap,omitempty"`
+
+	// Controller side, for volumes provisioned on a local target.
+	Provision  Provisioner `json:"provision,omitempty"`
+	SizeBytes  int64       `json:"sizeBytes,omitempty"`
+	Backing    string      `json:"backing,omitempty"`    // backing file
+	Serial     string      `json:"serial,omitempty"`     // unit serial set on the LUN
+	Initiators []string    `json:"initiators,omitempty"` // published initiator IQNs
+
+	// Identity records the disk's WWID (and serial) at first attach; a
+	// re-attach to another disk is refused.
+	Identity string `json:"identity,omitempty"`
+	// Formatted is set once cgrun formatted the disk: it never formats it again.
+	Formatted bool `json:"formatted,omitempty"`
+}
+
+var (
+	nameRe = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$`)
+	iqnRe  = regexp.MustCompile(`^(iqn\.\d{4}-\d{2}\.[a-zA-Z0-9.-]+(:[^\s]+)?|eui\.[0-9A-Fa-f]{16}|naa\.[0-9A-Fa-f]{16,32})$`)
+)
+
+// ValidName checks a volume name.
+func ValidName(name string) error {
+	if !nameRe.MatchString(name) {
+		return invalidf("volume name %q: must be 1-64 of [a-zA-Z0-9_.-] starting with a letter or digit", name)
+	}
+	return nil
+}
+
+// ValidIQN checks an iSCSI name (iqn., eui. or naa. form).
+func ValidIQN(iqn string) error {
+	if !iqnRe.MatchString(iqn) || len(iqn) > 223 {
+		return invalidf("iSCSI name %q: must be iqn.YYYY-MM.reversed.domain[:id], eui.<16 hex> or naa.<hex>", iqn)
+	}
+	return nil
+}
+
+// ValidPortal checks host:port.
+func ValidPortal(p string) error {
+	host, port, err := net.SplitHostPort(p)
+	n, perr := strconv.Atoi(port)
+	if err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
+		return invalidf("portal %q: must be HOST:PORT", p)
+	}
+	return nil
+}
+
+// Validate checks v and fills defaults (ext4, filesystem mode).
+func (v *Volume) Validate() error {
+	if v.FS == "" {
+		v.FS = FSExt4
+	}
+	if v.Mode == "" {
+		v.Mode = ModeFilesystem
+	}
+	if err := ValidName(v.Name); err != nil {
+		return err
+	}
+	if err := ValidPortal(v.Portal); err != nil {
+		return err
+	}
+	if err := ValidIQN(v.IQN); err != nil {
+		return err
+	}
+	if v.LUN < 0 || v.LUN > 16383 {
+		return invalidf("LUN %d: must be 0-16383", v.LUN)
+	}
+	if v.FS != FSExt4 && v.FS != FSXFS {
+		return invalidf("filesystem %q: must be ext4 or xfs", v.FS)
+	}
+	if v.Mode != ModeFilesystem && v.Mode != ModeBlock {
+		return invalidf("mode %q: must be filesystem or block", v.Mode)
+	}
+	if c := v.CHAP; c != nil {
+		if c.User == "" || c.SecretFile == "" {
+			return invalidf("CHAP needs both a user and a secret file")
+		}
+		if (c.MutualUser == "") != (c.MutualSecretFile == "") {
+			return invalidf("mutual CHAP needs both a user and a secret file")
+		}
+		if strings.ContainsAny(c.User+c.MutualUser, " \t\n,") {
+			return invalidf("CHAP user %q: no blanks or commas", c.User)
+		}
+	}
+	return nil
+}
