@@ -1,0 +1,57 @@
+package image
+
+import (
+	"context"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// Pull copies the image ref names into the store (verifying every blob,
+// unpacking its layers) and records it under name, or under the
+// reference's canonical form when name is empty. A store reference is
+// looked up, not copied.
+func (s *Store) Pull(ctx context.Context, ref Reference, name string, p Progress) (*Image, error) {
+	if name == "" {
+		name = ref.String()
+	}
+	l, err := s.lock(gcLock, unix.LOCK_SH)
+	if err != nil {
+		return nil, err
+	}
+	defer l.unlock()
+	var src source
+	switch ref.Transport {
+	case TransportStore:
+		return s.Lookup(ref.Name)
+	case TransportLayout:
+		l, err := newLayoutSource(ref.Path, ref.Tag, ref.String())
+		if err != nil {
+			return nil, err
+		}
+		src = l
+	case TransportArchive:
+		l, err := s.newArchiveSource(ref.Path, ref.Tag, ref.String())
+		if err != nil {
+			return nil, err
+		}
+		src = l
+	case TransportRegistry:
+		src = newRemoteSource(ref.Remote, s.remote)
+	default:
+		return nil, fmt.Errorf("%w: transport %d", ErrBadReference, ref.Transport)
+	}
+	defer src.close()
+	return s.fetch(ctx, src, name, ref.String(), p)
+}
+
+// Resolve turns an IMAGE argument of `cgrun run` into a stored image: a
+// store name is looked up; oci:, oci-archive: and docker:// references are
+// copied in first (blobs already stored are not copied again).
+func (s *Store) Resolve(ctx context.Context, ref string, p Progress) (*Image, error) {
+	r, err := ParseReference(ref)
+	if err != nil {
+		return nil, err
+	}
+	return s.Pull(ctx, r, "", p)
+}
