@@ -18,6 +18,8 @@ func newApp() *cli.App {
 		Flags:                globalFlags(),
 		Commands: []*cli.Command{
 			specCommand(),
+			runCommand(),
+			monitorCommand(),
 		},
 	}
 	setUsageErrors(app)

@@ -1,0 +1,18 @@
+package main
+
+import (
+	"os"
+
+	_ "github.com/opencontainers/cgroups/devices" // the device cgroup rules libcontainer applies
+	"github.com/opencontainers/runc/libcontainer"
+	_ "github.com/opencontainers/runc/libcontainer/nsenter" // nsexec runs before Go on `cgrun init`
+)
+
+// `cgrun init` is the container's init that libcontainer re-executes this
+// binary as (as runc does with `runc init`). It must take over before main
+// and before any command parsing; it never returns.
+func init() {
+	if len(os.Args) > 1 && os.Args[1] == "init" {
+		libcontainer.Init()
+	}
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/cgrun/cgrun/container"
+)
+
+// Flags of run that are not limits.
+const (
+	flagName         = "name"
+	flagRm           = "rm"
+	flagDetach       = "detach"
+	flagTTY          = "tty"
+	flagInteractive  = "interactive"
+	flagEnv          = "env"
+	flagWorkdir      = "workdir"
+	flagUser         = "user"
+	flagHostname     = "hostname"
+	flagReadOnly     = "read-only"
+	flagVolume       = "volume"
+	flagDevice       = "device"
+	flagCgroupParent = "cgroup-parent"
+	flagRootfs       = "rootfs"
+)
+
+const catContainer = "Container"
+
+func runCommand() *cli.Command {
+	return &cli.Command{
+		Name:                   "run",
+		Usage:                  "run a command in a new container",
+		ArgsUsage:              "(--rootfs DIR | IMAGE) [COMMAND [ARG...]]",
+		UseShortOptionHandling: true,
+		Flags:                  append(runFlags(), resourceFlags()...),
+		Action:                 runAction,
+	}
+}
+
+func runFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: flagName, Usage: "container name (default: the short ID)", Category: catContainer},
+		&cli.BoolFlag{Name: flagRm, Usage: "remove the container when it exits", Category: catContainer},
+		&cli.BoolFlag{Name: flagDetach, Aliases: []string{"d"}, Usage: "run in the background and print the container ID", Category: catContainer},
+		&cli.BoolFlag{Name: flagTTY, Aliases: []string{"t"}, Usage: "allocate a pseudo-terminal", Category: catContainer},
+		&cli.BoolFlag{Name: flagInteractive, Aliases: []string{"i"}, Usage: "keep stdin open", Category: catContainer},
+		&cli.StringSliceFlag{Name: flagEnv, Aliases: []string{"e"}, Usage: "set environment variable KEY=VALUE (KEY alone: the host's value)", Category: catContainer},
+		&cli.StringFlag{Name: flagWorkdir, Aliases: []string{"w"}, Usage: "working directory inside the container (absolute)", Category: catContainer},
+		&cli.StringFlag{Name: flagUser, Aliases: []string{"u"}, Usage: "user as NAME|UID[:GROUP|GID]", Category: catContainer},
+		&cli.StringFlag{Name: flagHostname, Usage: "container host name", Category: catContainer},
+		&cli.BoolFlag{Name: flagReadOnly, Usage: "mount the root filesystem read-only", Category: catContainer},
+		&cli.StringSliceFlag{Name: flagVolume, Aliases: []string{"v"}, Usage: "bind mount HOSTDIR:CTRDIR[:ro] (repeatable)", Category: catContainer},
+		&cli.StringSliceFlag{Name: flagDevice, Usage: "add a host device HOSTDEV[:CTRDEV[:rwm]] (repeatable)", Category: catContainer},
+		&cli.StringFlag{Name: flagCgroupParent, Value: container.DefaultCgroupParent, Usage: "parent cgroup; the container's cgroup is PARENT/ID", Category: catContainer},
+		&cli.StringFlag{Name: flagRootfs, Usage: "root filesystem directory (instead of IMAGE)", Category: catContainer},
+	}
+}
+
+func runAction(c *cli.Context) error {
+	cfg, err := runConfig(c)
+	if err != nil {
+		return err
+	}
+	rt, err := newRuntime(c, cfg.CgroupParent)
+	if err != nil {
+		return err
+	}
+	st, err := rt.Prepare(*cfg)
+	if err != nil {
+		return err
+	}
+	if cfg.Detached {
+		return runDetached(c, rt, st)
+	}
+	return runForeground(rt, st, c.Bool(flagInteractive))
+}

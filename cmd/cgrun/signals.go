@@ -1,0 +1,69 @@
+package main
+
+import (
+	"os"
+	"os/signal"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// signalForwarder passes the signals cgrun receives to the container's
+// process (as Docker's sig-proxy does), except those about cgrun itself:
+// SIGCHLD, SIGPIPE, SIGURG (Go's preemption). SIGWINCH resizes the console.
+// Signals that arrive before the process exists are held and sent once it
+// does.
+type signalForwarder struct {
+	ch      chan os.Signal
+	mu      sync.Mutex
+	target  func(os.Signal) error
+	resize  func()
+	pending []os.Signal
+}
+
+func forwardSignals() *signalForwarder {
+	f := &signalForwarder{ch: make(chan os.Signal, 64)}
+	signal.Notify(f.ch)
+	go f.loop()
+	return f
+}
+
+func (f *signalForwarder) loop() {
+	for s := range f.ch {
+		switch s {
+		case unix.SIGCHLD, unix.SIGPIPE, unix.SIGURG:
+			continue
+		}
+		f.mu.Lock()
+		switch {
+		case s == unix.SIGWINCH:
+			if f.resize != nil {
+				f.resize()
+			}
+		case f.target == nil:
+			f.pending = append(f.pending, s)
+		default:
+			_ = f.target(s)
+		}
+		f.mu.Unlock()
+	}
+}
+
+// to starts forwarding to send, first the signals held so far.
+func (f *signalForwarder) to(send func(os.Signal) error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.target = send
+	for _, s := range f.pending {
+		_ = send(s)
+	}
+	f.pending = nil
+}
+
+func (f *signalForwarder) onResize(resize func()) {
+	f.mu.Lock()
+	f.resize = resize
+	f.mu.Unlock()
+}
+
+func (f *signalForwarder) stop() { signal.Stop(f.ch) }

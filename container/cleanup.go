@@ -1,0 +1,90 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/opencontainers/cgroups/manager"
+	"github.com/opencontainers/runc/libcontainer"
+)
+
+// release gives back everything container id holds, except its state:
+// libcontainer's state and cgroup, then the recorded releases in reverse
+// order of acquisition. Each step is idempotent, so release may run again
+// after a partial failure or from another process (rm -f after a crash).
+// The container's process must have ended.
+func (r *Runtime) release(id string) error {
+	st, err := r.Store.Load(id)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	if err := r.destroyLibcontainer(st); err != nil {
+		errs = append(errs, err)
+	}
+	for i := len(st.Releases) - 1; i >= 0; i-- {
+		rel := st.Releases[i]
+		if err := r.Releasers.release(rel); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		_, err := r.Store.update(id, func(s *State) error {
+			for j := range s.Releases {
+				if s.Releases[j].Kind == rel.Kind && s.Releases[j].Target == rel.Target {
+					s.Releases = append(s.Releases[:j], s.Releases[j+1:]...)
+					break
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// destroyLibcontainer removes libcontainer's state and the container's
+// cgroup. When libcontainer has no state (the start failed early, or it was
+// destroyed already), the cgroup is removed by its path from the spec.
+func (r *Runtime) destroyLibcontainer(st *State) error {
+	lc, err := libcontainer.Load(r.Store.runcRoot(st.ID), st.ID)
+	switch {
+	case err == nil:
+		if err := lc.Destroy(); err != nil {
+			return fmt.Errorf("destroy container %s: %w", ShortID(st.ID), err)
+		}
+	case errors.Is(err, libcontainer.ErrNotExist):
+	default:
+		return fmt.Errorf("load container %s: %w", ShortID(st.ID), err)
+	}
+	if err := os.RemoveAll(r.Store.runcRoot(st.ID)); err != nil {
+		return err
+	}
+	cfg, err := libcontainerConfig(st)
+	if err != nil {
+		return err
+	}
+	cm, err := manager.New(cfg.Cgroups)
+	if err != nil {
+		return fmt.Errorf("cgroup of %s: %w", ShortID(st.ID), err)
+	}
+	if err := cm.Destroy(); err != nil {
+		return fmt.Errorf("remove cgroup of %s: %w", ShortID(st.ID), err)
+	}
+	return nil
+}
+
+// removeDir deletes container id's state directory under the root lock.
+func (r *Runtime) removeDir(id string) error {
+	l, err := r.Store.lockRoot()
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	if err := os.RemoveAll(r.Store.Dir(id)); err != nil {
+		return fmt.Errorf("remove container state: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,131 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/opencontainers/runc/libcontainer"
+	"golang.org/x/sys/unix"
+)
+
+// pollInterval is how often Wait and Stop look at the owner lock.
+const pollInterval = 20 * time.Millisecond
+
+// Running reports whether container id's process runs: its owner waits for
+// it, or (the owner died) libcontainer still sees it running.
+func (r *Runtime) Running(id string) bool {
+	if r.Store.OwnerAlive(id) {
+		st, err := r.Store.Load(id)
+		return err == nil && st.Status != StatusExited
+	}
+	lc, err := libcontainer.Load(r.Store.runcRoot(id), id)
+	if err != nil {
+		return false
+	}
+	s, err := lc.Status()
+	return err == nil && (s == libcontainer.Running || s == libcontainer.Created || s == libcontainer.Paused)
+}
+
+// Kill sends sig to container id's process.
+func (r *Runtime) Kill(id string, sig unix.Signal) error {
+	lc, err := libcontainer.Load(r.Store.runcRoot(id), id)
+	if errors.Is(err, libcontainer.ErrNotExist) {
+		return fmt.Errorf("%w: %s", ErrNotRunning, ShortID(id))
+	}
+	if err != nil {
+		return fmt.Errorf("load container %s: %w", ShortID(id), err)
+	}
+	if err := lc.Signal(sig); err != nil {
+		if errors.Is(err, libcontainer.ErrNotRunning) {
+			return fmt.Errorf("%w: %s", ErrNotRunning, ShortID(id))
+		}
+		return fmt.Errorf("signal %s: %w", ShortID(id), err)
+	}
+	return nil
+}
+
+// Wait waits until container id has ended and its owner recorded the exit
+// (timeout <= 0: no limit), and returns the recorded state. A container
+// removed meanwhile (--rm) returns ErrNotFound.
+func (r *Runtime) Wait(id string, timeout time.Duration) (*State, error) {
+	deadline := time.Now().Add(timeout)
+	for r.Running(id) {
+		if timeout > 0 && time.Now().After(deadline) {
+			return nil, fmt.Errorf("%w waiting for %s to stop", ErrTimeout, ShortID(id))
+		}
+		time.Sleep(pollInterval)
+	}
+	// The owner gives up its lock after recording; wait for that too.
+	for r.Store.OwnerAlive(id) {
+		if timeout > 0 && time.Now().After(deadline) {
+			return nil, fmt.Errorf("%w waiting for %s to stop", ErrTimeout, ShortID(id))
+		}
+		time.Sleep(pollInterval)
+	}
+	return r.Store.Load(id)
+}
+
+// Stop sends SIGTERM, waits up to grace, then sends SIGKILL, and waits
+// for the exit to be recorded.
+func (r *Runtime) Stop(id string, grace time.Duration) error {
+	if !r.Running(id) {
+		return nil
+	}
+	if err := r.Kill(id, unix.SIGTERM); err != nil && !errors.Is(err, ErrNotRunning) {
+		return err
+	}
+	if _, err := r.Wait(id, grace); err == nil || errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err := r.Kill(id, unix.SIGKILL); err != nil && !errors.Is(err, ErrNotRunning) {
+		return err
+	}
+	_, err := r.Wait(id, 10*time.Second)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// Remove deletes container id: with force a running one is killed first.
+// What it held is released (again: release is idempotent) and its state
+// removed. A container that vanished meanwhile (--rm) is not an error.
+func (r *Runtime) Remove(id string, force bool) error {
+	if r.Running(id) {
+		if !force {
+			return fmt.Errorf("%w: %s (stop it first, or rm -f)", ErrRunning, ShortID(id))
+		}
+		if err := r.Kill(id, unix.SIGKILL); err != nil && !errors.Is(err, ErrNotRunning) {
+			return err
+		}
+		if _, err := r.Wait(id, 10*time.Second); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return nil
+			}
+			return err
+		}
+	}
+	// An owner that outlived the process (still cleaning up) is waited
+	// for; one that died is taken over.
+	owner, err := r.Store.takeOwnership(id)
+	for i := 0; err != nil && i < 500; i++ {
+		if _, serr := os.Stat(r.Store.Dir(id)); os.IsNotExist(serr) {
+			return nil
+		}
+		time.Sleep(pollInterval)
+		owner, err = r.Store.takeOwnership(id)
+	}
+	if err != nil {
+		return err
+	}
+	defer owner.Unlock()
+	if _, err := r.Store.Load(id); errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err := r.release(id); err != nil {
+		return err
+	}
+	return r.removeDir(id)
+}

@@ -1,0 +1,41 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors of the container package. Callers match them with errors.Is.
+var (
+	// ErrNotFound: no container has the given ID, ID prefix or name.
+	ErrNotFound = errors.New("no such container")
+	// ErrAmbiguous: an ID prefix matches more than one container.
+	ErrAmbiguous = errors.New("ambiguous container ID prefix")
+	// ErrNameInUse: another container already has the requested name.
+	ErrNameInUse = errors.New("container name already in use")
+	// ErrRunning: the operation needs a stopped container.
+	ErrRunning = errors.New("container is running")
+	// ErrNotRunning: the operation needs a running container.
+	ErrNotRunning = errors.New("container is not running")
+	// ErrInvalidName: a name holds characters other than [a-zA-Z0-9_.-].
+	ErrInvalidName = errors.New("invalid container name")
+	// ErrNoReleaser: the state names a release kind nobody registered.
+	ErrNoReleaser = errors.New("no releaser registered")
+	// ErrTimeout: the container did not stop in time.
+	ErrTimeout = errors.New("timed out")
+)
+
+// StartError is a failure to start the container's process. Code is the
+// Docker exit code for it: 127 when the command is not found, 126 when it
+// cannot be invoked, 125 for every other failure of cgrun's own.
+type StartError struct {
+	Code int
+	Err  error
+}
+
+func (e *StartError) Error() string { return e.Err.Error() }
+func (e *StartError) Unwrap() error { return e.Err }
+
+func startError(code int, format string, args ...any) *StartError {
+	return &StartError{Code: code, Err: fmt.Errorf(format, args...)}
+}

@@ -1,0 +1,67 @@
+package container
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// ReleaseKind names what a Release gives back; each kind has one Releaser.
+type ReleaseKind string
+
+// ReleaseMount unmounts Target (an overlay rootfs, a bind mount).
+const ReleaseMount ReleaseKind = "mount"
+
+// Release is one thing a container holds that must be given back when it
+// goes away: a mount, an attached volume. It is recorded in the state
+// before it is acquired, so a crash never leaves it unrecorded.
+type Release struct {
+	Kind ReleaseKind `json:"kind"`
+	// Target is what to release (a mount point, a volume name).
+	Target string `json:"target"`
+	// Data is what the kind's releaser needs beyond Target.
+	Data json.RawMessage `json:"data,omitempty"`
+}
+
+// Releaser gives back one kind of Release. Release must be idempotent:
+// releasing what is already released succeeds.
+type Releaser interface {
+	Release(Release) error
+}
+
+// Releasers maps each kind to its releaser. Packages that acquire
+// something (image: rootfs mounts, volume: iSCSI attachments) register
+// theirs when the Runtime is built.
+type Releasers map[ReleaseKind]Releaser
+
+// DefaultReleasers holds the releasers of this package (mounts).
+func DefaultReleasers() Releasers {
+	return Releasers{ReleaseMount: MountReleaser{}}
+}
+
+// MountReleaser unmounts Release.Target, lazily (MNT_DETACH) so a busy
+// mount still goes away; a target that is not a mount point is released.
+type MountReleaser struct{}
+
+// Release implements Releaser.
+func (MountReleaser) Release(r Release) error {
+	err := unix.Unmount(r.Target, unix.MNT_DETACH)
+	if err == nil || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	return &os.PathError{Op: "umount", Path: r.Target, Err: err}
+}
+
+func (rs Releasers) release(r Release) error {
+	rel, ok := rs[r.Kind]
+	if !ok {
+		return fmt.Errorf("%w for %q (target %s)", ErrNoReleaser, r.Kind, r.Target)
+	}
+	if err := rel.Release(r); err != nil {
+		return fmt.Errorf("release %s %s: %w", r.Kind, r.Target, err)
+	}
+	return nil
+}

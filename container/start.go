@@ -1,0 +1,196 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/configs"
+	"github.com/opencontainers/runc/libcontainer/specconv"
+	"golang.org/x/sys/unix"
+)
+
+// Running is a container whose process this cgrun process started and
+// waits for (cgrun run in the foreground, or the monitor). It holds the
+// container's owner lock until Finish.
+type Running struct {
+	rt      *Runtime
+	st      *State
+	lc      *libcontainer.Container
+	proc    *libcontainer.Process
+	owner   *fileLock
+	exit    Exit
+	waitErr error
+}
+
+// Start creates the prepared container id in libcontainer and runs its
+// process: libcontainer's Start runs the init up to the exec, the cgroup
+// hooks write the extension knobs, then Exec runs the user's process. On
+// failure everything is released, the state records the exit code, and
+// the error is a *StartError (125, 126 or 127).
+func (r *Runtime) Start(id string, pio IO) (*Running, error) {
+	owner, err := r.Store.takeOwnership(id)
+	if err != nil {
+		return nil, &StartError{Code: 125, Err: err}
+	}
+	run := &Running{rt: r, owner: owner}
+	if err := run.start(id, pio); err != nil {
+		se := asStartError(err)
+		run.failed(id, se)
+		return nil, se
+	}
+	return run, nil
+}
+
+func asStartError(err error) *StartError {
+	var se *StartError
+	if errors.As(err, &se) {
+		return se
+	}
+	return &StartError{Code: 125, Err: err}
+}
+
+func (run *Running) start(id string, pio IO) error {
+	st, err := run.rt.Store.Load(id)
+	if err != nil {
+		return err
+	}
+	run.st = st
+	if st.Status != StatusCreated {
+		return fmt.Errorf("container %s was already started", ShortID(id))
+	}
+	cfg, err := libcontainerConfig(st)
+	if err != nil {
+		return err
+	}
+	// The container's init is a grandchild; as subreaper this process
+	// inherits it and can wait for it.
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("become subreaper: %w", err)
+	}
+	lc, err := libcontainer.Create(run.rt.Store.runcRoot(id), id, cfg)
+	if err != nil {
+		return fmt.Errorf("create container: %w", err)
+	}
+	run.lc = lc
+	proc, err := newProcess(st.Spec.Process, pio)
+	if err != nil {
+		return err
+	}
+	proc.Init = true
+	if err := lc.Start(proc); err != nil {
+		return classifyStartError(err)
+	}
+	run.proc = proc
+	lst, err := lc.State()
+	if err != nil {
+		return err
+	}
+	if err := run.rt.Hooks.Apply(st.Spec, lst.CgroupPaths); err != nil {
+		return err
+	}
+	if err := lc.Exec(); err != nil {
+		return fmt.Errorf("start container process: %w", err)
+	}
+	pid, _ := proc.Pid()
+	run.st, err = run.rt.Store.update(id, func(s *State) error {
+		s.Status = StatusRunning
+		s.Pid = pid
+		s.StartedAt = time.Now().UTC()
+		s.CgroupPaths = lst.CgroupPaths
+		s.MonitorPid = os.Getpid()
+		return nil
+	})
+	return err
+}
+
+// libcontainerConfig converts the recorded spec: the one way from OCI to
+// libcontainer.
+func libcontainerConfig(st *State) (*configs.Config, error) {
+	cfg, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
+		CgroupName: st.ID,
+		Spec:       st.Spec,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("convert spec: %w", err)
+	}
+	return cfg, nil
+}
+
+// failed ends a start that did not get to run the user's process.
+func (run *Running) failed(id string, se *StartError) {
+	if run.proc != nil {
+		_ = run.proc.Signal(unix.SIGKILL)
+		_, _ = run.proc.Wait()
+	}
+	if run.lc != nil {
+		_ = run.lc.Destroy()
+	}
+	_, _ = run.rt.Store.update(id, func(s *State) error {
+		code := se.Code
+		s.Status = StatusExited
+		s.ExitCode = &code
+		s.Error = se.Error()
+		s.FinishedAt = time.Now().UTC()
+		return nil
+	})
+	run.finish(id)
+}
+
+// ID is the container's ID.
+func (run *Running) ID() string { return run.st.ID }
+
+// State is the container's state as of its start.
+func (run *Running) State() *State { return run.st }
+
+// Pid is the host PID of the container's process.
+func (run *Running) Pid() int { return run.st.Pid }
+
+// Signal sends sig to the container's process.
+func (run *Running) Signal(sig os.Signal) error { return run.proc.Signal(sig) }
+
+// Wait waits for the container's process to end, records the exit (code,
+// OOM kill) in the state, releases what the container held and, with
+// AutoRemove, removes it. It returns the exit.
+func (run *Running) Wait() (Exit, error) {
+	ps, err := run.proc.Wait()
+	if ps == nil {
+		if err == nil {
+			err = errors.New("no exit status")
+		}
+		run.finish(run.st.ID)
+		return Exit{Code: 125}, fmt.Errorf("wait for container: %w", err)
+	}
+	ex := exitOf(ps)
+	if ex.Signal == unix.SIGKILL {
+		oom, oerr := run.rt.Hooks.OOMKilled(run.st.CgroupPaths)
+		if oerr == nil {
+			ex.OOMKilled = oom
+		}
+	}
+	_, uerr := run.rt.Store.update(run.st.ID, func(s *State) error {
+		s.Status = StatusExited
+		s.ExitCode = &ex.Code
+		s.OOMKilled = ex.OOMKilled
+		s.FinishedAt = time.Now().UTC()
+		return nil
+	})
+	run.finish(run.st.ID)
+	return ex, uerr
+}
+
+// finish releases what the container held (kept: a stopped container
+// keeps nothing but its state, so ps -a and inspect still show it),
+// removes it with AutoRemove, and gives up the owner lock.
+func (run *Running) finish(id string) {
+	err := run.rt.release(id)
+	if err == nil && run.st != nil && run.st.AutoRemove {
+		err = run.rt.removeDir(id)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "cgrun: cleanup of %s: %v\n", ShortID(id), err)
+	}
+	run.owner.Unlock()
+}

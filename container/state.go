@@ -1,0 +1,100 @@
+package container
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Status is where a container is in its lifecycle.
+type Status string
+
+// The statuses a container goes through, in order.
+const (
+	// StatusCreated: state written, process not started yet.
+	StatusCreated Status = "created"
+	// StatusRunning: the process runs.
+	StatusRunning Status = "running"
+	// StatusExited: the process ended (or never started); ExitCode holds why.
+	StatusExited Status = "exited"
+)
+
+// State is what cgrun records about one container, in DIR/state.json
+// (0600). The spec is the single model of what was asked for.
+type State struct {
+	ID      string      `json:"id"`
+	Name    string      `json:"name"`
+	Created time.Time   `json:"created"`
+	Spec    *specs.Spec `json:"spec"`
+	// CgroupsPath is PARENT/ID, as in Spec.Linux.CgroupsPath.
+	CgroupsPath string `json:"cgroupsPath"`
+	// CgroupPaths maps each controller to the container's cgroup
+	// directory, known once the container started.
+	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
+	Status      Status            `json:"status"`
+	Pid         int               `json:"pid,omitempty"`
+	StartedAt   time.Time         `json:"startedAt,omitzero"`
+	FinishedAt  time.Time         `json:"finishedAt,omitzero"`
+	// ExitCode is Docker's: the process's code, 128+N after signal N,
+	// 125/126/127 when it could not start.
+	ExitCode  *int   `json:"exitCode,omitempty"`
+	OOMKilled bool   `json:"oomKilled"`
+	Error     string `json:"error,omitempty"`
+	// Detached containers have a monitor process and a log file.
+	Detached   bool `json:"detached"`
+	AutoRemove bool `json:"autoRemove"`
+	MonitorPid int  `json:"monitorPid,omitempty"`
+	// Releases are what must be released when the container goes away,
+	// in the order they were acquired (released in reverse).
+	Releases []Release `json:"releases,omitempty"`
+}
+
+// Running reports whether the state says the process runs.
+func (s *State) Running() bool { return s.Status == StatusRunning }
+
+const stateFile = "state.json"
+
+func readState(dir string) (*State, error) {
+	b, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, fmt.Errorf("%w: %s", ErrNotFound, filepath.Base(dir))
+		}
+		return nil, fmt.Errorf("read container state: %w", err)
+	}
+	var st State
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("parse container state %s: %w", filepath.Join(dir, stateFile), err)
+	}
+	return &st, nil
+}
+
+// writeState replaces DIR/state.json atomically, so a reader never sees a
+// partial file and needs no lock.
+func writeState(dir string, st *State) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode container state: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".state-*")
+	if err != nil {
+		return fmt.Errorf("write container state: %w", err)
+	}
+	_, werr := tmp.Write(b)
+	cerr := tmp.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), filepath.Join(dir, stateFile))
+	}
+	if werr != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("write container state: %w", werr)
+	}
+	return nil
+}

@@ -1,0 +1,150 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Store is cgrun's state root: one directory per container ID holding
+//
+//	state.json   cgrun's State
+//	state.lock   flock held while state.json is read, changed and written
+//	owner.lock   flock held by the process that waits for the container
+//	container.log  stdout and stderr of a detached container
+//	runc/ID/     libcontainer's own state
+//
+// and .lock at the top, held while names are checked and directories made
+// or removed.
+type Store struct{ root string }
+
+// NewStore returns the store at root, creating it (0700) when missing.
+func NewStore(root string) (*Store, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("state root %q: %w", root, err)
+	}
+	if err := os.MkdirAll(abs, 0o700); err != nil {
+		return nil, fmt.Errorf("state root: %w", err)
+	}
+	return &Store{root: abs}, nil
+}
+
+// Root is the store's directory.
+func (s *Store) Root() string { return s.root }
+
+// Dir is the directory of container id.
+func (s *Store) Dir(id string) string { return filepath.Join(s.root, id) }
+
+// LogPath is the log file of a detached container.
+func (s *Store) LogPath(id string) string { return filepath.Join(s.Dir(id), "container.log") }
+
+func (s *Store) runcRoot(id string) string { return filepath.Join(s.Dir(id), "runc") }
+
+func (s *Store) lockRoot() (*fileLock, error) {
+	return lockFile(filepath.Join(s.root, ".lock"), unix.LOCK_EX)
+}
+
+// Load reads the state of container id.
+func (s *Store) Load(id string) (*State, error) { return readState(s.Dir(id)) }
+
+// update changes the state of container id under its state lock.
+func (s *Store) update(id string, change func(*State) error) (*State, error) {
+	l, err := lockFile(filepath.Join(s.Dir(id), "state.lock"), unix.LOCK_EX)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Unlock()
+	st, err := readState(s.Dir(id))
+	if err != nil {
+		return nil, err
+	}
+	if err := change(st); err != nil {
+		return st, err
+	}
+	return st, writeState(s.Dir(id), st)
+}
+
+// List returns every container's state, oldest first. A directory being
+// removed at the same time is skipped.
+func (s *Store) List() ([]*State, error) {
+	ents, err := os.ReadDir(s.root)
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	var out []*State
+	for _, e := range ents {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		st, err := readState(s.Dir(e.Name()))
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
+	return out, nil
+}
+
+// Resolve finds a container by full ID, name or unique ID prefix.
+func (s *Store) Resolve(ref string) (string, error) {
+	if ref == "" || strings.ContainsAny(ref, "/\x00") || ref == "." || ref == ".." {
+		return "", fmt.Errorf("%w: %q", ErrNotFound, ref)
+	}
+	if _, err := os.Stat(filepath.Join(s.Dir(ref), stateFile)); err == nil {
+		return ref, nil
+	}
+	all, err := s.List()
+	if err != nil {
+		return "", err
+	}
+	for _, st := range all {
+		if st.Name == ref {
+			return st.ID, nil
+		}
+	}
+	var match string
+	for _, st := range all {
+		if strings.HasPrefix(st.ID, ref) {
+			if match != "" {
+				return "", fmt.Errorf("%w: %q", ErrAmbiguous, ref)
+			}
+			match = st.ID
+		}
+	}
+	if match == "" {
+		return "", fmt.Errorf("%w: %q", ErrNotFound, ref)
+	}
+	return match, nil
+}
+
+// OwnerAlive reports whether a process (cgrun run or the monitor) still
+// waits for container id: it holds the owner lock until the exit is recorded
+// and cleanup ran.
+func (s *Store) OwnerAlive(id string) bool {
+	l, err := lockFile(filepath.Join(s.Dir(id), "owner.lock"), unix.LOCK_SH|unix.LOCK_NB)
+	if errors.Is(err, errLocked) {
+		return true
+	}
+	l.Unlock()
+	return false
+}
+
+// takeOwnership locks the owner lock of container id for the caller's
+// lifetime (or until released).
+func (s *Store) takeOwnership(id string) (*fileLock, error) {
+	l, err := lockFile(filepath.Join(s.Dir(id), "owner.lock"), unix.LOCK_EX|unix.LOCK_NB)
+	if errors.Is(err, errLocked) {
+		return nil, fmt.Errorf("container %s is already owned by another cgrun process", ShortID(id))
+	}
+	return l, err
+}
