@@ -70,9 +70,9 @@ func (h *Host) Flags() []FlagSupport {
 	refuseV2(add("--memory-swappiness", "memory", pick("memory.swappiness", "")), "memory.swappiness", "leave it unset")
 	refuseV2(add("--oom-kill-disable", "memory", pick("memory.oom_control", "")), "memory.oom_control",
 		"use --oom-score-adj to keep the OOM killer away from the process")
-	for _, f := range []string{"--cpu-period", "--cpu-quota", "--cpus"} {
-		add(f, "cpu", pick("cpu.cfs_quota_us", "cpu.max"))
-	}
+	add("--cpu-period", "cpu", pick("cpu.cfs_period_us", "cpu.max"))
+	add("--cpu-quota", "cpu", pick("cpu.cfs_quota_us", "cpu.max"))
+	add("--cpus", "cpu", pick("cpu.cfs_quota_us", "cpu.max"))
 	add("--cpu-shares", "cpu", pick("cpu.shares", "cpu.weight"))
 	add("--cpuset-cpus", "cpuset", "cpuset.cpus")
 	add("--cpuset-mems", "cpuset", "cpuset.mems")

@@ -18,6 +18,7 @@ func newApp() *cli.App {
 		Flags:                globalFlags(),
 		Commands: []*cli.Command{
 			specCommand(),
+			checkCommand(),
 			runCommand(),
 			monitorCommand(),
 		},

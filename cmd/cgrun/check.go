@@ -1,0 +1,111 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cgrun/cgrun/cgroup"
+)
+
+// checkReport is `cgrun check --format json`: the probed host and every
+// flag's support.
+type checkReport struct {
+	*cgroup.Host
+	Flags []cgroup.FlagSupport `json:"flags"`
+}
+
+// checkCommand prints what this host supports, flag by flag, in the
+// wording `cgrun run` uses when it refuses a flag.
+func checkCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "check",
+		Usage: "print what this host supports: cgroup mode, controllers, swap accounting, bfq, Alibaba knobs, iSCSI, flag by flag",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "output format: table or json"},
+		},
+		Action: func(c *cli.Context) error {
+			format := c.String("format")
+			if format != "table" && format != "json" {
+				return fmt.Errorf("invalid --format %q: must be table or json", format)
+			}
+			host, err := cgroup.Probe()
+			if err != nil {
+				return fmt.Errorf("check: %w", err)
+			}
+			rep := checkReport{Host: host, Flags: host.Flags()}
+			if format == "json" {
+				enc := json.NewEncoder(c.App.Writer)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rep)
+			}
+			return writeCheckTable(c.App.Writer, rep)
+		},
+	}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func writeCheckTable(out io.Writer, rep checkReport) error {
+	h := rep.Host
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "kernel\t%s\n", h.Kernel)
+	mode := string(h.Mode)
+	if h.Unified != "" && h.Mode == cgroup.ModeHybrid {
+		ctl := strings.Join(h.UnifiedControllers, " ")
+		if ctl == "" {
+			ctl = "none"
+		}
+		mode += fmt.Sprintf(" (v1 controllers; cgroup2 at %s, its controllers: %s)", h.Unified, ctl)
+	}
+	fmt.Fprintf(w, "cgroup mode\t%s\n", mode)
+	ctls := make([]string, 0, len(h.Controllers))
+	for c := range h.Controllers {
+		ctls = append(ctls, c)
+	}
+	slices.Sort(ctls)
+	fmt.Fprintf(w, "controllers\t%s\n", strings.Join(ctls, " "))
+	fmt.Fprintf(w, "swap accounting\t%s\n", yesNo(h.SwapAccounting))
+	iscsi := yesNo(h.ISCSI.Usable)
+	if !h.ISCSI.Usable {
+		iscsi += ": " + h.ISCSI.Reason
+	}
+	fmt.Fprintf(w, "iSCSI initiator\t%s\n", iscsi)
+	for _, k := range cgroup.AlibabaKnobs {
+		fmt.Fprintf(w, "Alibaba knob %s\t%s\n", k.File, yesNo(h.Files[k.File]))
+	}
+	for _, d := range h.BlockDevices {
+		bfq := "bfq not available"
+		switch {
+		case d.BFQActive:
+			bfq = "bfq active"
+		case d.BFQAvailable:
+			bfq = "bfq available"
+		}
+		fmt.Fprintf(w, "block device %s\t%s scheduler %s, %s\n", d.Name, d.MajMin, d.Scheduler, bfq)
+	}
+	for _, n := range h.Notes {
+		fmt.Fprintf(w, "note\t%s\n", n)
+	}
+	fmt.Fprintf(w, "\nFLAG\tSUPPORTED\tFILE / REASON\n")
+	for _, f := range rep.Flags {
+		detail := f.File
+		if !f.Supported {
+			detail = f.Reason
+		} else if f.Note != "" {
+			detail += " (" + f.Note + ")"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\n", f.Flag, yesNo(f.Supported), detail)
+	}
+	return w.Flush()
+}
