@@ -50,6 +50,7 @@ type Options struct {
 	StateDir      string        // DefaultStateDir
 	Runner        Runner        // ExecRunner
 	SysRoot       string        // "/"
+	LIORoot       string        // DefaultLIORoot
 	Mounter       Mounter       // SysMounter
 	Iface         string        // "default"
 	DeviceTimeout time.Duration // 60 s: how long to wait for the disk

@@ -1,0 +1,213 @@
+package volume
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// DefaultIQNPrefix names the targets cgrun provisions: PREFIX + ":" + volume.
+const DefaultIQNPrefix = "iqn.2025-01.io.cgrun"
+
+// Register records a volume on an existing LUN (no target is touched).
+func (m *Manager) Register(v *Volume) error {
+	if err := v.Validate(); err != nil {
+		return err
+	}
+	unlock, err := m.store.Lock(v.Name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := m.store.Get(v.Name); err == nil {
+		return fmt.Errorf("volume %q: %w", v.Name, ErrExists)
+	}
+	return m.store.Put(v)
+}
+
+func (m *Manager) target(p Provisioner) (Target, error) {
+	switch p {
+	case ProvisionTgt:
+		return Tgt{Runner: m.opts.Runner}, nil
+	case ProvisionLIO:
+		return LIO{Root: m.opts.LIORoot}, nil
+	}
+	return nil, invalidf("provisioner %q: must be tgt or lio", p)
+}
+
+func lunSpec(v *Volume) LUNSpec {
+	return LUNSpec{Name: v.Name, IQN: v.IQN, Portal: v.Portal, Backing: v.Backing, SizeBytes: v.SizeBytes, Serial: v.Serial}
+}
+
+// Provision creates a file-backed LUN of v.SizeBytes on the local target
+// v.Provision and registers v. The LUN is visible to no initiator until
+// Publish. IQN, LUN, backing file and serial are filled when empty.
+func (m *Manager) Provision(ctx context.Context, v *Volume) error {
+	t, err := m.target(v.Provision)
+	if err != nil {
+		return err
+	}
+	if v.SizeBytes < 1<<20 {
+		return invalidf("size %d: must be at least 1 MiB", v.SizeBytes)
+	}
+	if v.IQN == "" {
+		v.IQN = DefaultIQNPrefix + ":" + v.Name
+	}
+	v.LUN = t.DiskLUN()
+	if err := v.Validate(); err != nil {
+		return err
+	}
+	if v.Serial == "" {
+		b := make([]byte, 8)
+		if _, err := rand.Read(b); err != nil {
+			return err
+		}
+		v.Serial = hex.EncodeToString(b)
+	}
+	v.Backing = filepath.Join(m.store.Dir, v.Name, "disk.img")
+	unlock, err := m.store.Lock(v.Name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if old, err := m.store.Get(v.Name); err == nil {
+		if old.Provision != v.Provision || old.IQN != v.IQN {
+			return fmt.Errorf("volume %q: %w", v.Name, ErrExists)
+		}
+		*v = *old // idempotent: finish the creation with the recorded values
+	} else if err := m.store.Put(v); err != nil { // intent: a failed create can be removed
+		return err
+	}
+	if _, err := readCHAP(v.CHAP); err != nil { // CHAP goes on at Publish (LIO keeps it per ACL)
+		return err
+	}
+	return t.Create(ctx, lunSpec(v))
+}
+
+// Publish maps the volume's LUN to one initiator IQN (LUN masking), with
+// its CHAP account. A volume published to another initiator is refused: it
+// has a single writer.
+func (m *Manager) Publish(ctx context.Context, name, initiator string) error {
+	if err := ValidIQN(initiator); err != nil {
+		return err
+	}
+	unlock, err := m.store.Lock(name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	v, err := m.store.Get(name)
+	if err != nil {
+		return err
+	}
+	t, err := m.target(v.Provision)
+	if err != nil {
+		return fmt.Errorf("volume %q was not provisioned by cgrun: publish it on its target: %w", name, err)
+	}
+	if len(v.Initiators) > 0 && !slices.Contains(v.Initiators, initiator) {
+		return fmt.Errorf("volume %q is published to %s: %w (single writer; unpublish it first)", name, strings.Join(v.Initiators, ", "), ErrInUse)
+	}
+	creds, err := readCHAP(v.CHAP)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(v.Initiators, initiator) {
+		v.Initiators = append(v.Initiators, initiator) // intent first
+		if err := m.store.Put(v); err != nil {
+			return err
+		}
+	}
+	return t.Publish(ctx, lunSpec(v), initiator, creds)
+}
+
+// Unpublish removes an initiator from the volume's LUN; refused while this
+// node has it attached or the initiator still has a session.
+func (m *Manager) Unpublish(ctx context.Context, name, initiator string) error {
+	unlock, err := m.store.Lock(name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	v, err := m.store.Get(name)
+	if err != nil {
+		return err
+	}
+	t, err := m.target(v.Provision)
+	if err != nil {
+		return fmt.Errorf("volume %q was not provisioned by cgrun: %w", name, err)
+	}
+	if a, err := m.store.Attachment(name); err != nil || a != nil {
+		return fmt.Errorf("volume %q is attached here: %w (detach it first)", name, ErrInUse)
+	}
+	if err := t.Unpublish(ctx, lunSpec(v), initiator); err != nil {
+		return err
+	}
+	v.Initiators = slices.DeleteFunc(v.Initiators, func(s string) bool { return s == initiator })
+	return m.store.Put(v)
+}
+
+// Remove deletes a volume: refused while attached here; a provisioned one
+// is unpublished and its target, LUN and backing file deleted.
+func (m *Manager) Remove(ctx context.Context, name string) error {
+	unlock, err := m.store.Lock(name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	v, err := m.store.Get(name)
+	if err != nil {
+		return err
+	}
+	if err := m.reconcileLocked(ctx, v, nil); err != nil {
+		return err
+	}
+	a, err := m.store.Attachment(name)
+	if err != nil {
+		return err
+	}
+	if a != nil {
+		return fmt.Errorf("volume %q is attached to %d container(s): %w", name, len(a.Users), ErrInUse)
+	}
+	if v.Provision != ProvisionNone {
+		t, err := m.target(v.Provision)
+		if err != nil {
+			return err
+		}
+		for _, ini := range v.Initiators {
+			if err := t.Unpublish(ctx, lunSpec(v), ini); err != nil {
+				return err
+			}
+		}
+		if err := t.Delete(ctx, lunSpec(v)); err != nil {
+			return err
+		}
+	}
+	return m.store.Remove(name)
+}
+
+// LocalInitiator reads this node's initiator IQN from
+// ROOT/etc/iscsi/initiatorname.iscsi.
+func LocalInitiator(root string) (string, error) {
+	if root == "" {
+		root = "/"
+	}
+	p := filepath.Join(root, "etc/iscsi/initiatorname.iscsi")
+	f, err := os.Open(p)
+	if err != nil {
+		return "", fmt.Errorf("initiator name: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "InitiatorName="); ok {
+			return strings.TrimSpace(v), nil
+		}
+	}
+	return "", fmt.Errorf("initiator name: no InitiatorName= in %s: %w", p, ErrNotFound)
+}

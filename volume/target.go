@@ -1,0 +1,31 @@
+package volume
+
+import (
+	"context"
+)
+
+// LUNSpec is one file-backed LUN to provision on a local target.
+type LUNSpec struct {
+	Name      string // volume name (LIO's storage object name)
+	IQN       string // target IQN, one target per volume
+	Portal    string // host:port the target listens on (LIO)
+	Backing   string // backing file, created sparse
+	SizeBytes int64
+	Serial    string // unit serial number, part of the disk identity
+}
+
+// Target is the controller side of a Linux iSCSI target: every method is
+// idempotent.
+type Target interface {
+	// DiskLUN is the LUN number the disk gets (tgt: 1, LUN 0 being its
+	// controller; LIO: 0).
+	DiskLUN() int
+	Create(ctx context.Context, l LUNSpec) error
+	// Publish maps the LUN to one initiator (LUN masking), with CHAP when c
+	// is not nil.
+	Publish(ctx context.Context, l LUNSpec, initiator string, c *chapCreds) error
+	// Unpublish removes the initiator; refused (ErrInUse) while it has a session.
+	Unpublish(ctx context.Context, l LUNSpec, initiator string) error
+	// Delete removes the target and its LUN; refused while a session is open.
+	Delete(ctx context.Context, l LUNSpec) error
+}

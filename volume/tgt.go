@@ -1,0 +1,252 @@
+package volume
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Tgt provisions LUNs on the user-space tgt daemon through tgtadm.
+type Tgt struct {
+	Runner Runner
+}
+
+// TgtTarget is one target of `tgtadm --op show --mode target`.
+type TgtTarget struct {
+	TID        int
+	IQN        string
+	Initiators []string // I_T nexus initiators (open sessions)
+	LUNs       map[int]string
+	Accounts   []string
+	ACLs       []string
+}
+
+// ParseTgtTargets parses `tgtadm --lld iscsi --op show --mode target`.
+func ParseTgtTargets(r io.Reader) ([]TgtTarget, error) {
+	var out []TgtTarget
+	var cur *TgtTarget
+	section, lun := "", -1
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		raw := sc.Text()
+		line := strings.TrimSpace(raw)
+		if strings.HasPrefix(raw, "Target ") {
+			num, iqn, ok := strings.Cut(strings.TrimPrefix(raw, "Target "), ": ")
+			tid, err := strconv.Atoi(num)
+			if !ok || err != nil {
+				return nil, fmt.Errorf("%w: bad tgtadm target line %q", ErrCommand, raw)
+			}
+			out = append(out, TgtTarget{TID: tid, IQN: strings.TrimSpace(iqn), LUNs: map[int]string{}})
+			cur, section, lun = &out[len(out)-1], "", -1
+			continue
+		}
+		if cur == nil || line == "" {
+			continue
+		}
+		indent := len(raw) - len(strings.TrimLeft(raw, " "))
+		if indent == 4 && strings.HasSuffix(line, ":") {
+			section = line
+			continue
+		}
+		switch section {
+		case "I_T nexus information:":
+			if v, ok := strings.CutPrefix(line, "Initiator: "); ok {
+				cur.Initiators = append(cur.Initiators, strings.Fields(v)[0])
+			}
+		case "LUN information:":
+			if v, ok := strings.CutPrefix(line, "LUN: "); ok {
+				lun, _ = strconv.Atoi(v)
+				cur.LUNs[lun] = ""
+			} else if v, ok := strings.CutPrefix(line, "Backing store path: "); ok && lun >= 0 {
+				cur.LUNs[lun] = v
+			}
+		case "Account information:":
+			cur.Accounts = append(cur.Accounts, strings.Fields(line)[0])
+		case "ACL information:":
+			cur.ACLs = append(cur.ACLs, line)
+		}
+	}
+	return out, sc.Err()
+}
+
+func (t Tgt) adm(ctx context.Context, secrets []string, args ...string) ([]byte, error) {
+	return t.Runner.Run(ctx, Cmd{Name: "tgtadm", Args: append([]string{"--lld", "iscsi"}, args...), Secrets: secrets})
+}
+
+func (t Tgt) targets(ctx context.Context) ([]TgtTarget, error) {
+	out, err := t.adm(ctx, nil, "--op", "show", "--mode", "target")
+	if err != nil {
+		return nil, fmt.Errorf("list tgt targets: %w", err)
+	}
+	return ParseTgtTargets(bytesReader(out))
+}
+
+func (t Tgt) find(ctx context.Context, iqn string) (*TgtTarget, []TgtTarget, error) {
+	all, err := t.targets(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range all {
+		if all[i].IQN == iqn {
+			return &all[i], all, nil
+		}
+	}
+	return nil, all, nil
+}
+
+// DiskLUN implements Target: tgt's LUN 0 is its controller.
+func (Tgt) DiskLUN() int { return 1 }
+
+// Create implements Target.
+func (t Tgt) Create(ctx context.Context, l LUNSpec) error {
+	if err := makeBacking(l.Backing, l.SizeBytes); err != nil {
+		return err
+	}
+	tg, all, err := t.find(ctx, l.IQN)
+	if err != nil {
+		return err
+	}
+	if tg == nil {
+		tid := 1
+		for _, o := range all {
+			if o.TID >= tid {
+				tid = o.TID + 1
+			}
+		}
+		if _, err := t.adm(ctx, nil, "--op", "new", "--mode", "target", "--tid", strconv.Itoa(tid), "-T", l.IQN); err != nil {
+			return fmt.Errorf("create tgt target %s: %w", l.IQN, err)
+		}
+		tg = &TgtTarget{TID: tid, IQN: l.IQN, LUNs: map[int]string{}}
+	}
+	tid := strconv.Itoa(tg.TID)
+	if _, ok := tg.LUNs[1]; !ok {
+		if _, err := t.adm(ctx, nil, "--op", "new", "--mode", "logicalunit", "--tid", tid, "--lun", "1", "-b", l.Backing); err != nil {
+			return fmt.Errorf("create LUN 1 of %s on %s: %w", l.IQN, l.Backing, err)
+		}
+	}
+	if l.Serial != "" {
+		if _, err := t.adm(ctx, nil, "--op", "update", "--mode", "logicalunit", "--tid", tid, "--lun", "1",
+			"--params", "scsi_sn="+l.Serial+",scsi_id="+l.Serial); err != nil {
+			return fmt.Errorf("set serial of %s: %w", l.IQN, err)
+		}
+	}
+	return nil
+}
+
+// Publish implements Target: ACL by initiator name, CHAP accounts bound to
+// the target (mutual CHAP as the outgoing account).
+func (t Tgt) Publish(ctx context.Context, l LUNSpec, initiator string, c *chapCreds) error {
+	tg, _, err := t.find(ctx, l.IQN)
+	if err != nil {
+		return err
+	}
+	if tg == nil {
+		return fmt.Errorf("tgt target %s: %w", l.IQN, ErrNotFound)
+	}
+	tid := strconv.Itoa(tg.TID)
+	if c != nil {
+		if err := t.account(ctx, tg, c.user, c.secret, false); err != nil {
+			return err
+		}
+		if c.mutualUser != "" {
+			if err := t.account(ctx, tg, c.mutualUser, c.mutualSecret, true); err != nil {
+				return err
+			}
+		}
+	}
+	if slices.Contains(tg.ACLs, initiator) {
+		return nil
+	}
+	if _, err := t.adm(ctx, nil, "--op", "bind", "--mode", "target", "--tid", tid, "--initiator-name", initiator); err != nil {
+		return fmt.Errorf("publish %s to %s: %w", l.IQN, initiator, err)
+	}
+	return nil
+}
+
+// account (re)creates a CHAP account with secret and binds it to tg.
+func (t Tgt) account(ctx context.Context, tg *TgtTarget, user, secret string, outgoing bool) error {
+	sec := []string{secret}
+	// delete first so a changed secret takes effect; a missing account is fine
+	_, _ = t.adm(ctx, nil, "--op", "delete", "--mode", "account", "--user", user)
+	if _, err := t.adm(ctx, sec, "--op", "new", "--mode", "account", "--user", user, "--password", secret); err != nil {
+		return fmt.Errorf("create CHAP account %s: %w", user, err)
+	}
+	args := []string{"--op", "bind", "--mode", "account", "--tid", strconv.Itoa(tg.TID), "--user", user}
+	if outgoing {
+		args = append(args, "--outgoing")
+	}
+	if _, err := t.adm(ctx, nil, args...); err != nil {
+		return fmt.Errorf("bind CHAP account %s to %s: %w", user, tg.IQN, err)
+	}
+	return nil
+}
+
+// Unpublish implements Target.
+func (t Tgt) Unpublish(ctx context.Context, l LUNSpec, initiator string) error {
+	tg, _, err := t.find(ctx, l.IQN)
+	if err != nil || tg == nil {
+		return err
+	}
+	if slices.Contains(tg.Initiators, initiator) {
+		return fmt.Errorf("unpublish %s from %s: %w: the initiator still has a session (detach first)", l.IQN, initiator, ErrInUse)
+	}
+	if !slices.Contains(tg.ACLs, initiator) {
+		return nil
+	}
+	if _, err := t.adm(ctx, nil, "--op", "unbind", "--mode", "target", "--tid", strconv.Itoa(tg.TID), "--initiator-name", initiator); err != nil {
+		return fmt.Errorf("unpublish %s from %s: %w", l.IQN, initiator, err)
+	}
+	return nil
+}
+
+// Delete implements Target; the CHAP accounts bound to the target go too.
+func (t Tgt) Delete(ctx context.Context, l LUNSpec) error {
+	tg, _, err := t.find(ctx, l.IQN)
+	if err != nil {
+		return err
+	}
+	if tg != nil {
+		if len(tg.Initiators) > 0 {
+			return fmt.Errorf("delete %s: %w: sessions open from %v", l.IQN, ErrInUse, tg.Initiators)
+		}
+		if _, err := t.adm(ctx, nil, "--op", "delete", "--mode", "target", "--tid", strconv.Itoa(tg.TID)); err != nil {
+			return fmt.Errorf("delete tgt target %s: %w", l.IQN, err)
+		}
+		for _, u := range tg.Accounts {
+			_, _ = t.adm(ctx, nil, "--op", "delete", "--mode", "account", "--user", u)
+		}
+	}
+	return removeBacking(l.Backing)
+}
+
+// makeBacking creates the sparse backing file of size bytes, 0600; an
+// existing file is kept as it is.
+func makeBacking(path string, size int64) error {
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("create backing file: %w", err)
+	}
+	defer f.Close()
+	if err := f.Truncate(size); err != nil {
+		return fmt.Errorf("size backing file %s: %w", path, err)
+	}
+	return nil
+}
+
+func removeBacking(path string) error {
+	if path == "" {
+		return nil
+	}
+	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("remove backing file: %w", err)
+	}
+	return nil
+}
