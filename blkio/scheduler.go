@@ -35,10 +35,15 @@ func (p Prober) Scheduler(d Device) (Sched, error) {
 	if root == "" {
 		root = SysfsRoot
 	}
-	dir := filepath.Join(root, "dev", "block", d.String())
+	// /sys/dev/block/MAJ:MIN links to the device's directory; a partition's
+	// directory sits inside its disk's, so the parent holds the queue.
+	dir, err := filepath.EvalSymlinks(filepath.Join(root, "dev", "block", d.String()))
+	if err != nil {
+		return Sched{}, fmt.Errorf("device %s: %w: %w", d, ErrNoScheduler, err)
+	}
 	for _, cand := range []string{
 		filepath.Join(dir, "queue", "scheduler"),
-		filepath.Join(dir, "..", "queue", "scheduler"),
+		filepath.Join(filepath.Dir(dir), "queue", "scheduler"),
 	} {
 		b, err := os.ReadFile(cand)
 		if errors.Is(err, fs.ErrNotExist) {

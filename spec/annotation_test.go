@@ -1,0 +1,15 @@
+package spec_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cgrun/cgrun/cgroup"
+	"github.com/cgrun/cgrun/spec"
+)
+
+// The wmark annotation key is the one the cgroup package reads.
+func TestAnnotationMatchesCgroup(t *testing.T) {
+	require.Equal(t, cgroup.AnnotationWmarkRatio, spec.AnnotationWmarkRatio)
+}
