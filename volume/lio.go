@@ -218,4 +218,3 @@ func (l LIO) Delete(ctx context.Context, s LUNSpec) error {
 	}
 	return removeBacking(s.Backing)
 }
-

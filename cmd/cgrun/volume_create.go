@@ -1,0 +1,109 @@
+package main
+
+import (
+	"fmt"
+
+	units "github.com/docker/go-units"
+	"github.com/urfave/cli/v2"
+
+	"github.com/cgrun/cgrun/volume"
+)
+
+// volumeCreateCommand registers an existing LUN, or provisions one on a
+// local tgt or LIO target with --provision.
+func volumeCreateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "create",
+		Usage:     "register an iSCSI LUN as a volume, or provision one on a local target",
+		ArgsUsage: "NAME",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "portal", Usage: "target portal HOST:PORT (default 127.0.0.1:3260 with --provision)"},
+			&cli.StringFlag{Name: "iqn", Usage: "target IQN (default " + volume.DefaultIQNPrefix + ":NAME with --provision)"},
+			&cli.IntFlag{Name: "lun", Value: -1, Usage: "LUN number of the disk (with --provision: tgt 1, lio 0)"},
+			&cli.StringFlag{Name: "fs", Value: string(volume.FSExt4), Usage: "filesystem made on a blank disk: ext4 or xfs"},
+			&cli.StringFlag{Name: "mode", Value: string(volume.ModeFilesystem), Usage: "filesystem (mounted) or block (raw device)"},
+			&cli.StringFlag{Name: "chap-user", Usage: "CHAP user name"},
+			&cli.StringFlag{Name: "chap-secret-file", Usage: "file (mode 0600) holding the CHAP secret, read at each use"},
+			&cli.StringFlag{Name: "chap-mutual-user", Usage: "mutual CHAP user name (the target's)"},
+			&cli.StringFlag{Name: "chap-mutual-secret-file", Usage: "file (mode 0600) holding the mutual CHAP secret"},
+			&cli.StringFlag{Name: "provision", Usage: "provision a file-backed LUN on the local target: tgt or lio"},
+			&cli.StringFlag{Name: "size", Usage: "size of a provisioned LUN, e.g. 1G"},
+		},
+		Action: func(c *cli.Context) error {
+			name, err := volumeName(c)
+			if err != nil {
+				return err
+			}
+			v, err := volumeFromFlags(c, name)
+			if err != nil {
+				return err
+			}
+			m := volumeManager(c, volume.Options{})
+			if v.Provision == volume.ProvisionNone {
+				err = m.Register(v)
+			} else {
+				err = m.Provision(c.Context, v)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(c.App.Writer, name)
+			return nil
+		},
+	}
+}
+
+// volumeFromFlags validates the create flags, each error naming its flag.
+func volumeFromFlags(c *cli.Context, name string) (*volume.Volume, error) {
+	v := &volume.Volume{Name: name, Portal: c.String("portal"), IQN: c.String("iqn"), LUN: c.Int("lun"),
+		FS: volume.FSType(c.String("fs")), Mode: volume.Mode(c.String("mode")), Provision: volume.Provisioner(c.String("provision"))}
+	if v.FS != volume.FSExt4 && v.FS != volume.FSXFS {
+		return nil, fmt.Errorf("invalid --fs %q: must be ext4 or xfs", v.FS)
+	}
+	if v.Mode != volume.ModeFilesystem && v.Mode != volume.ModeBlock {
+		return nil, fmt.Errorf("invalid --mode %q: must be filesystem or block", v.Mode)
+	}
+	if u, f := c.String("chap-user"), c.String("chap-secret-file"); u != "" || f != "" {
+		if u == "" || f == "" {
+			return nil, fmt.Errorf("invalid --chap-user %q / --chap-secret-file %q: give both or neither", u, f)
+		}
+		v.CHAP = &volume.CHAP{User: u, SecretFile: f, MutualUser: c.String("chap-mutual-user"), MutualSecretFile: c.String("chap-mutual-secret-file")}
+		if _, err := volume.ReadSecret(f); err != nil {
+			return nil, fmt.Errorf("invalid --chap-secret-file %q: %w", f, err)
+		}
+	}
+	switch v.Provision {
+	case volume.ProvisionNone:
+		if c.IsSet("size") {
+			return nil, fmt.Errorf("invalid --size %q: only with --provision tgt|lio", c.String("size"))
+		}
+		if v.Portal == "" || v.IQN == "" || v.LUN < 0 {
+			return nil, fmt.Errorf("invalid volume create %s: --portal, --iqn and --lun are required without --provision", name)
+		}
+	case volume.ProvisionTgt, volume.ProvisionLIO:
+		size, err := units.RAMInBytes(c.String("size"))
+		if err != nil || size < 1<<20 {
+			return nil, fmt.Errorf("invalid --size %q: must be a size of at least 1m, e.g. 1G", c.String("size"))
+		}
+		v.SizeBytes = size
+		if c.IsSet("lun") {
+			return nil, fmt.Errorf("invalid --lun %d: the target chooses the LUN with --provision", v.LUN)
+		}
+		if v.Portal == "" {
+			v.Portal = "127.0.0.1:3260"
+		}
+	default:
+		return nil, fmt.Errorf("invalid --provision %q: must be tgt or lio", v.Provision)
+	}
+	if v.Portal != "" {
+		if err := volume.ValidPortal(v.Portal); err != nil {
+			return nil, fmt.Errorf("invalid --portal %q: must be HOST:PORT", v.Portal)
+		}
+	}
+	if v.IQN != "" {
+		if err := volume.ValidIQN(v.IQN); err != nil {
+			return nil, fmt.Errorf("invalid --iqn %q: must be iqn.YYYY-MM.domain[:id], eui. or naa. form", v.IQN)
+		}
+	}
+	return v, nil
+}
