@@ -1,13 +1,7 @@
 package main
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -42,33 +36,8 @@ func (cgroupHooks) Apply(s *specs.Spec, paths map[string]string) error {
 	return cgroup.ApplyExtensions(cgroup.Paths(paths), s.Annotations)
 }
 
-// OOMKilled implements container.CgroupHooks: the oom_kill counter of
-// memory.oom_control (v1) or memory.events (v2).
+// OOMKilled implements container.CgroupHooks.
 func (cgroupHooks) OOMKilled(paths map[string]string) (bool, error) {
-	p := cgroup.Paths(paths)
-	dir, err := p.Dir("memory")
-	if err != nil {
-		return false, err
-	}
-	file := "memory.oom_control"
-	if p.Unified() {
-		file = "memory.events"
-	}
-	f, err := os.Open(filepath.Join(dir, file))
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), " ")
-		if ok && k == "oom_kill" {
-			n, err := strconv.ParseUint(v, 10, 64)
-			return n > 0, err
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return false, err
-	}
-	return false, errors.New(file + " has no oom_kill counter")
+	n, err := cgroup.OOMEvents(cgroup.Paths(paths))
+	return n > 0, err
 }

@@ -21,7 +21,14 @@ func newApp() *cli.App {
 			checkCommand(),
 			runCommand(),
 			monitorCommand(),
-			volumeCommand(),
+			psCommand(),
+			inspectCommand(),
+			logsCommand(),
+			stopCommand(),
+			killCommand(),
+			rmCommand(),
+			waitCommand(),
+			execCommand(),
 		},
 	}
 	setUsageErrors(app)

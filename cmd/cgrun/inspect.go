@@ -1,0 +1,70 @@
+package main
+
+import (
+	"encoding/json"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urfave/cli/v2"
+
+	"github.com/cgrun/cgrun/cgroup"
+	"github.com/cgrun/cgrun/container"
+)
+
+func inspectCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "inspect",
+		Usage:     "print containers' state, spec and limits (requested beside read back) as JSON",
+		ArgsUsage: "CONTAINER...",
+		Action:    inspectAction,
+	}
+}
+
+// inspectInfo is what inspect prints for one container.
+type inspectInfo struct {
+	*container.State
+	StatusText string `json:"statusText"`
+	Running    bool   `json:"running"`
+	LogPath    string `json:"logPath,omitempty"`
+	// Limits holds every limit of the spec with the value read back from
+	// its cgroup file, while the container runs (its cgroup exists).
+	Limits      []cgroup.Limit `json:"limits"`
+	LimitsError string         `json:"limitsError,omitempty"`
+}
+
+func inspectAction(c *cli.Context) error {
+	var out []inspectInfo
+	err := eachContainer(c, func(rt *container.Runtime, id string) error {
+		st, err := rt.Store.Load(id)
+		if err != nil {
+			return err
+		}
+		info := inspectInfo{State: st, StatusText: statusText(rt, st), Limits: []cgroup.Limit{}}
+		info.Running = st.Status != container.StatusExited && rt.Running(id)
+		if st.Detached {
+			info.LogPath = rt.Store.LogPath(id)
+		}
+		if info.Running && len(st.CgroupPaths) > 0 {
+			var res *specs.LinuxResources
+			if st.Spec.Linux != nil {
+				res = st.Spec.Linux.Resources
+			}
+			limits, err := cgroup.ReadBack(cgroup.Paths(st.CgroupPaths), res, st.Spec.Annotations)
+			if err != nil {
+				info.LimitsError = err.Error()
+			}
+			if limits != nil {
+				info.Limits = limits
+			}
+		}
+		out = append(out, info)
+		return nil
+	})
+	if len(out) > 0 {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		if eerr := enc.Encode(out); eerr != nil {
+			return eerr
+		}
+	}
+	return err
+}

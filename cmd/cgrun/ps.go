@@ -1,0 +1,86 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cgrun/cgrun/container"
+)
+
+func psCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "ps",
+		Usage: "list containers (running ones unless -a)",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "show stopped containers too"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print IDs only"},
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"},
+		},
+		Action: psAction,
+	}
+}
+
+// psEntry is one line of ps (one object of --format json).
+type psEntry struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	Status   string    `json:"status"`
+	Running  bool      `json:"running"`
+	ExitCode *int      `json:"exitCode,omitempty"`
+	Pid      int       `json:"pid,omitempty"`
+	Created  time.Time `json:"created"`
+	Command  string    `json:"command"`
+}
+
+func psAction(c *cli.Context) error {
+	format := c.String("format")
+	if format != "table" && format != "json" {
+		return fmt.Errorf("invalid --format %q: must be table or json", format)
+	}
+	rt, err := newRuntime(c, "")
+	if err != nil {
+		return err
+	}
+	all, err := rt.Store.List()
+	if err != nil {
+		return err
+	}
+	entries := []psEntry{}
+	for _, st := range all {
+		running := st.Status != container.StatusExited && rt.Running(st.ID)
+		if !running && !c.Bool("all") {
+			continue
+		}
+		e := psEntry{ID: st.ID, Name: st.Name, Status: statusText(rt, st), Running: running,
+			ExitCode: st.ExitCode, Created: st.Created, Command: strings.Join(st.Spec.Process.Args, " ")}
+		if running {
+			e.Pid = st.Pid
+		}
+		entries = append(entries, e)
+	}
+	w := c.App.Writer
+	switch {
+	case c.Bool("quiet"):
+		for _, e := range entries {
+			fmt.Fprintln(w, container.ShortID(e.ID))
+		}
+	case format == "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(entries)
+	default:
+		tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
+		fmt.Fprintln(tw, "CONTAINER ID\tNAME\tSTATUS\tCREATED\tCOMMAND")
+		for _, e := range entries {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%q\n", container.ShortID(e.ID), e.Name, e.Status,
+				e.Created.Local().Format(time.DateTime), e.Command)
+		}
+		return tw.Flush()
+	}
+	return nil
+}
