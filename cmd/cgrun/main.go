@@ -21,6 +21,7 @@ func newApp() *cli.App {
 			checkCommand(),
 			runCommand(),
 			monitorCommand(),
+			volumeCommand(),
 			psCommand(),
 			inspectCommand(),
 			logsCommand(),
