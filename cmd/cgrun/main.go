@@ -21,7 +21,6 @@ func newApp() *cli.App {
 			checkCommand(),
 			runCommand(),
 			monitorCommand(),
-			volumeCommand(),
 			psCommand(),
 			inspectCommand(),
 			logsCommand(),
@@ -30,6 +29,11 @@ func newApp() *cli.App {
 			rmCommand(),
 			waitCommand(),
 			execCommand(),
+			pullCommand(),
+			imagesCommand(),
+			rmiCommand(),
+			imageCommand(),
+			volumeCommand(),
 		},
 	}
 	setUsageErrors(app)

@@ -24,7 +24,7 @@ func runConfig(c *cli.Context) (*container.Config, error) {
 		}
 		ref, args = args[0], args[1:]
 	}
-	img, err := resolveImage(ref)
+	img, err := resolveImage(c, ref)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/docker/go-units"
+	"github.com/urfave/cli/v2"
+)
+
+func imagesCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "images",
+		Usage: "list the images of the image store",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Usage: "table or json"},
+		},
+		Action: imagesAction,
+	}
+}
+
+func imagesAction(c *cli.Context) error {
+	format := c.String("format")
+	if format != "" && format != "table" && format != "json" {
+		return fmt.Errorf("invalid --format %q: must be table or json", format)
+	}
+	st, err := openImageStore(c)
+	if err != nil {
+		return err
+	}
+	imgs, err := st.List()
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		return enc.Encode(imgs)
+	}
+	tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 3, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tIMAGE ID\tLAYERS\tSIZE\tSTORED")
+	for _, img := range imgs {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s ago\n", img.Name, img.ID(), len(img.Layers),
+			units.HumanSize(float64(img.Size)), units.HumanDuration(time.Since(img.Stored)))
+	}
+	return tw.Flush()
+}
