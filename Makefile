@@ -12,7 +12,7 @@ DEB_PACKAGES := gcc make runc busybox-static stress util-linux e2fsprogs jq
 # the VM lane (integration/vmlane): QEMU, Debian's kernel, kernel iSCSI tools
 DEB_PACKAGES += qemu-system-x86 linux-image-amd64 cpio gzip xz-utils zstd kmod udev iproute2 tgt open-iscsi
 
-.PHONY: all build deps test test-unit test-integration test-vm bench demo clean
+.PHONY: all build image deps test test-unit test-integration test-vm bench demo clean
 
 all: build
 
@@ -36,7 +36,7 @@ test-unit:
 	$(GO) vet ./...
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /integration)
 
-test-integration: build
+test-integration: build image
 	@mkdir -p $(BUILD)
 	CGRUN_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -p 1 -v -timeout 20m ./integration/... 2>&1 | tee $(BUILD)/integration.log | grep -E '^(=== RUN|--- |    |PASS|FAIL|ok|panic)' ; exit $${PIPESTATUS[0]}
 
@@ -45,6 +45,22 @@ test-integration: build
 # VM_TESTRUN=REGEXP selects tests (e.g. make test-vm VM_TESTRUN=TestVolume).
 test-vm: build
 	CGRUN_BIN=$(CURDIR)/$(BIN) GO=$(GO) integration/vmlane/vmlane.sh $(BUILD)/vm ./integration/...
+
+# The test image: busybox (static) and stress with its libraries, from the
+# installed Debian packages (busybox-static, stress).
+TESTIMAGE := $(BUILD)/testimage/rootfs
+image: $(TESTIMAGE)
+$(TESTIMAGE): integration/testimage/mkrootfs.sh
+	@mkdir -p $(dir $@)
+	integration/testimage/mkrootfs.sh $@
+
+# cgrun's main job: limits from flags, in the kernel before the process runs.
+demo: deps build image
+	$(BIN) run --rm -m 100M --cpus 0.5 --pids-limit 50 $(TESTIMAGE) sh -c 'for f in memory/memory.limit_in_bytes cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us pids/pids.max; do echo "$$f: $$(cat /sys/fs/cgroup/$$f)"; done'
+	@echo '--- stress --vm-bytes 150M under -m 100M: the memory cgroup kills the worker'
+	$(BIN) run --rm -m 100M --cpus 0.5 $(TESTIMAGE) stress --vm 1 --vm-bytes 150M --timeout 10; echo "exit code $$?"
+	@echo '--- the string-doubling loop under -m 20m: OOM-killed, exit code 137'
+	$(BIN) run --rm -m 20m $(TESTIMAGE) sh -c 'x=a; while true; do x=$$x$$x$$x$$x; done'; echo "exit code $$?"
 
 bench:
 	@echo "make bench: reserved for the benchmark (issue 9)" >&2; exit 2
