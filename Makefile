@@ -49,10 +49,16 @@ test-vm: build
 # The test image: busybox (static) and stress with its libraries, from the
 # installed Debian packages (busybox-static, stress).
 TESTIMAGE := $(BUILD)/testimage/rootfs
-image: $(TESTIMAGE)
+TESTIMAGE_OCI := $(BUILD)/testimage/oci
+image: $(TESTIMAGE) $(TESTIMAGE_OCI)/index.json
 $(TESTIMAGE): integration/testimage/mkrootfs.sh
 	@mkdir -p $(dir $@)
 	integration/testimage/mkrootfs.sh $@
+
+# The same image as an OCI layout (oci:build/testimage/oci:latest), written
+# by cgrun's own code (go-containerregistry) from the rootfs.
+$(TESTIMAGE_OCI)/index.json: $(TESTIMAGE) integration/testimage/mkoci/main.go
+	$(GO) run ./integration/testimage/mkoci $(TESTIMAGE) $(TESTIMAGE_OCI)
 
 # cgrun's main job: limits from flags, in the kernel before the process runs.
 demo: deps build image
