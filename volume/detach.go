@@ -127,7 +127,7 @@ func (m *Manager) otherDisksMounted(v *Volume) (bool, error) {
 }
 
 func (m *Manager) waitGone(ctx context.Context, disk string) {
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(m.opts.DeviceTimeout)
 	for m.sys.DiskExists(disk) && time.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
