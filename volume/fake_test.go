@@ -122,4 +122,3 @@ func hexFixture(t testing.TB, name string) []byte {
 	}
 	return out
 }
-

@@ -19,8 +19,7 @@ func TestParseTgtTargetsFixtures(t *testing.T) {
 		strings.Join(g.Accounts, ",") != "u1" || strings.Join(g.ACLs, ",") != "ALL,iqn.2024-01.other:x" || len(g.Initiators) != 0 {
 		t.Fatalf("parsed %+v", g)
 	}
-	nexus := s + "\n"
-	nexus = strings.Replace(s, "    I_T nexus information:\n", "    I_T nexus information:\n        I_T nexus: 1\n            Initiator: iqn.1993-08.org.debian:01:e39e9cb1cb4 alias: vmlane\n            Connection: 0\n                IP Address: 127.0.0.1\n", 1)
+	nexus := strings.Replace(s, "    I_T nexus information:\n", "    I_T nexus information:\n        I_T nexus: 1\n            Initiator: iqn.1993-08.org.debian:01:e39e9cb1cb4 alias: vmlane\n            Connection: 0\n                IP Address: 127.0.0.1\n", 1)
 	got, _ = ParseTgtTargets(strings.NewReader(nexus))
 	if len(got[0].Initiators) != 1 || got[0].Initiators[0] != "iqn.1993-08.org.debian:01:e39e9cb1cb4" {
 		t.Fatalf("nexus %+v", got[0].Initiators)
@@ -32,7 +31,7 @@ func TestParseTgtTargetsFixtures(t *testing.T) {
 func TestTgtCommands(t *testing.T) {
 	t.Parallel()
 	show, _ := fixture(t, "tgtadm-show-target.txt")
-	withACL := strings.Replace(show, "        ALL\n", "        ALL\n        iqn.2024-01.a:ini\n", 1)
+	withACL := strings.Replace(show, "ACL information:\n        ALL", "ACL information:\n        ALL\n        iqn.2024-01.a:ini", 1)
 	withACL = strings.Replace(withACL, "    I_T nexus information:\n", "    I_T nexus information:\n        I_T nexus: 1\n            Initiator: iqn.2024-01.a:ini alias: x\n", 1)
 	cur := show
 	r := &fakeRunner{respond: func(c Cmd) ([]byte, error) {
