@@ -12,7 +12,7 @@ DEB_PACKAGES := gcc make runc busybox-static stress util-linux e2fsprogs jq
 # the VM lane (integration/vmlane): QEMU, Debian's kernel, kernel iSCSI tools
 DEB_PACKAGES += qemu-system-x86 linux-image-amd64 cpio gzip xz-utils zstd kmod udev iproute2 tgt open-iscsi
 
-.PHONY: all build image deps test test-unit test-integration test-vm bench demo clean
+.PHONY: all build image deps test test-unit test-fuzz test-integration test-vm bench demo clean
 
 all: build
 
@@ -30,11 +30,22 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-test: deps build test-unit test-integration test-vm
+test: deps build test-unit test-fuzz test-integration test-vm
 
 test-unit:
 	$(GO) vet ./...
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /integration)
+
+# Fuzz smoke: every fuzz target mutates its parser for FUZZTIME (the seed
+# corpora already run as plain tests in test-unit).
+FUZZTIME ?= 3s
+FUZZ_PKGS := ./spec ./blkio ./cmd/cgrun
+test-fuzz:
+	@mkdir -p $(BUILD)
+	@for pkg in $(FUZZ_PKGS); do for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+		echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -parallel 2 $$pkg >$(BUILD)/fuzz.log 2>&1 || { cat $(BUILD)/fuzz.log; exit 1; }; \
+	done; done
 
 test-integration: build image
 	@mkdir -p $(BUILD)
