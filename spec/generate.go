@@ -11,7 +11,7 @@ import (
 // (namespaces, default mounts with the read-only cgroup mount, masked and
 // read-only paths), Docker's default capabilities, the process, and the
 // limits. A limit not given stays nil; the only default filled in is
-// Docker's memory+swap of 2 x --memory (see DefaultSwap).
+// Docker's memory+swap of 2 x --memory where swap is accounted (DefaultSwap).
 func Generate(o *Options) (*specs.Spec, error) {
 	if o == nil {
 		o = &Options{}
@@ -35,7 +35,7 @@ func Generate(o *Options) (*specs.Spec, error) {
 			MaskedPaths:   DefaultMaskedPaths(),
 			ReadonlyPaths: DefaultReadonlyPaths(),
 			Devices:       append([]specs.LinuxDevice(nil), o.Devices...),
-			Resources:     resources(&o.Resources),
+			Resources:     resources(&o.Resources, h),
 		},
 	}
 	a := maps.Clone(o.Annotations)
@@ -86,10 +86,10 @@ func process(o *Options) *specs.Process {
 // resources builds the cgroup section: the device rule deny-all (runc's
 // default; libcontainer adds its allowed defaults) and each limit group
 // that was given.
-func resources(r *Resources) *specs.LinuxResources {
+func resources(r *Resources, h *Host) *specs.LinuxResources {
 	res := &specs.LinuxResources{
 		Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}},
-		Memory:  memoryResources(r),
+		Memory:  memoryResources(r, h),
 		CPU:     cpuResources(r),
 		Pids:    pidsResources(r),
 		BlockIO: blockIOResources(r),

@@ -148,6 +148,13 @@ func TestGenerateSwap(t *testing.T) {
 	}
 }
 
+func TestGenerateNoDefaultSwapWithoutAccounting(t *testing.T) {
+	t.Parallel()
+	s, err := Generate(&Options{Host: &Host{}, Resources: Resources{Memory: p[int64](100 << 20)}})
+	require.NoError(t, err)
+	require.Nil(t, s.Linux.Resources.Memory.Swap, "no swap accounting: swap stays unset")
+}
+
 func TestGenerateRefusesInvalid(t *testing.T) {
 	t.Parallel()
 	_, err := Generate(&Options{Host: v1Host, Resources: Resources{Memory: p[int64](100 << 20), MemorySwap: p[int64](50 << 20)}})

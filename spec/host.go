@@ -16,6 +16,7 @@ type Host struct {
 	EffectiveCpus string // list the --cpuset-cpus must be a subset of ("" = no check)
 	EffectiveMems string // list the --cpuset-mems must be a subset of ("" = no check)
 	Cgroup2       bool   // unified hierarchy (cgroup v2)
+	SwapLimit     bool   // swap accounting: memory.memsw.* (v1) or memory.swap.max (v2) exist
 }
 
 // ProbeHost reads the running host under /sys.
@@ -34,6 +35,13 @@ func probeHost(sys string) *Host {
 	} else {
 		h.EffectiveCpus = firstFile(filepath.Join(cg, "cpuset/cpuset.effective_cpus"), filepath.Join(sys, "devices/system/cpu/online"))
 		h.EffectiveMems = firstFile(filepath.Join(cg, "cpuset/cpuset.effective_mems"), filepath.Join(sys, "devices/system/node/online"))
+	}
+	if h.Cgroup2 {
+		m, _ := filepath.Glob(filepath.Join(cg, "*", "memory.swap.max"))
+		h.SwapLimit = len(m) > 0
+	} else {
+		_, err := os.Stat(filepath.Join(cg, "memory", "memory.memsw.limit_in_bytes"))
+		h.SwapLimit = err == nil
 	}
 	h.CPUs = runtime.NumCPU()
 	if rs, err := parseCPUList(h.EffectiveCpus); err == nil {

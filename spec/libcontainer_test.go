@@ -18,7 +18,7 @@ func TestGenerateAcceptedByLibcontainer(t *testing.T) {
 	mem, pids, quota := int64(100<<20), int64(100), int64(25000)
 	period, shares := uint64(50000), uint64(512)
 	o := &spec.Options{
-		Host:        &spec.Host{CPUs: 2, EffectiveCpus: "0-1", EffectiveMems: "0"},
+		Host:        &spec.Host{CPUs: 2, EffectiveCpus: "0-1", EffectiveMems: "0", SwapLimit: true},
 		RootfsPath:  t.TempDir(),
 		CgroupsPath: "/cgrun/lc-test",
 		Args:        []string{"true"},

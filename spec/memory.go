@@ -47,13 +47,14 @@ func NewOOMScoreAdj() *Int {
 }
 
 // DefaultSwap is Docker's choice for --memory without --memory-swap:
-// memory plus as much swap (memory+swap = 2 x memory). libcontainer alone
+// memory plus as much swap (memory+swap = 2 x memory), applied like Docker
+// only where the kernel accounts swap (Host.SwapLimit). libcontainer alone
 // would leave memsw (v1) and memory.swap.max (v2) unlimited.
 func DefaultSwap(memory int64) int64 { return 2 * memory }
 
 // memoryResources builds the memory section; nil when no memory option is
 // given.
-func memoryResources(r *Resources) *specs.LinuxMemory {
+func memoryResources(r *Resources, h *Host) *specs.LinuxMemory {
 	if r.Memory == nil && r.MemorySwap == nil && r.MemoryReservation == nil &&
 		r.MemorySwappiness == nil && r.OOMKillDisable == nil {
 		return nil
@@ -65,7 +66,7 @@ func memoryResources(r *Resources) *specs.LinuxMemory {
 		Swappiness:       r.MemorySwappiness,
 		DisableOOMKiller: r.OOMKillDisable,
 	}
-	if m.Limit != nil && m.Swap == nil {
+	if m.Limit != nil && m.Swap == nil && h.SwapLimit {
 		swap := DefaultSwap(*m.Limit)
 		m.Swap = &swap
 	}

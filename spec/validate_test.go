@@ -9,7 +9,7 @@ import (
 
 func p[T any](v T) *T { return &v }
 
-var v1Host = &Host{CPUs: 2, EffectiveCpus: "0-1", EffectiveMems: "0"}
+var v1Host = &Host{CPUs: 2, EffectiveCpus: "0-1", EffectiveMems: "0", SwapLimit: true}
 
 func TestValidate(t *testing.T) {
 	t.Parallel()
