@@ -10,8 +10,9 @@ import (
 // Generate validates o and builds the OCI spec: runc's default spec shape
 // (namespaces, default mounts with the read-only cgroup mount, masked and
 // read-only paths), Docker's default capabilities, the process, and the
-// limits. A limit not given stays nil; the only default filled in is
-// Docker's memory+swap of 2 x --memory where swap is accounted (DefaultSwap).
+// limits. A limit not given stays nil: --memory without --memory-swap leaves
+// swap unset, so the kernel's default (no memsw limit) applies, and the spec
+// says exactly what the user asked for.
 func Generate(o *Options) (*specs.Spec, error) {
 	if o == nil {
 		o = &Options{}

@@ -78,6 +78,7 @@ func TestGenerateLimitsExact(t *testing.T) {
 	s, err := Generate(&Options{Host: v1Host, Resources: Resources{
 		Memory:            p[int64](104857600),
 		MemoryReservation: p[int64](50 << 20),
+		MemorySwap:        p[int64](200 << 20),
 		MemorySwappiness:  p[uint64](100),
 		MemoryWmarkRatio:  p[int64](60),
 		OOMKillDisable:    p(true),
@@ -133,7 +134,7 @@ func TestGenerateSwap(t *testing.T) {
 		memory, swap *int64
 		want         *int64
 	}{
-		{"docker default 2x", p[int64](100 << 20), nil, p[int64](200 << 20)},
+		{"not given stays nil", p[int64](100 << 20), nil, nil},
 		{"explicit", p[int64](300 << 20), p[int64](1 << 30), p[int64](1 << 30)},
 		{"unlimited", p[int64](100 << 20), p[int64](-1), p[int64](-1)},
 		{"equal: no swap", p[int64](100 << 20), p[int64](100 << 20), p[int64](100 << 20)},
@@ -148,11 +149,13 @@ func TestGenerateSwap(t *testing.T) {
 	}
 }
 
-func TestGenerateNoDefaultSwapWithoutAccounting(t *testing.T) {
+func TestGenerateNoDefaultSwap(t *testing.T) {
 	t.Parallel()
-	s, err := Generate(&Options{Host: &Host{}, Resources: Resources{Memory: p[int64](100 << 20)}})
-	require.NoError(t, err)
-	require.Nil(t, s.Linux.Resources.Memory.Swap, "no swap accounting: swap stays unset")
+	for _, h := range []*Host{{}, v1Host} {
+		s, err := Generate(&Options{Host: h, Resources: Resources{Memory: p[int64](100 << 20)}})
+		require.NoError(t, err)
+		require.Nil(t, s.Linux.Resources.Memory.Swap, "--memory alone leaves swap unset (swap accounting %v)", h.SwapLimit)
+	}
 }
 
 func TestGenerateRefusesInvalid(t *testing.T) {

@@ -35,7 +35,7 @@ func TestGenerateAcceptedByLibcontainer(t *testing.T) {
 	r := cfg.Cgroups.Resources
 	require.Equal(t, "/cgrun/lc-test", cfg.Cgroups.Path)
 	require.Equal(t, mem, r.Memory)
-	require.Equal(t, 2*mem, r.MemorySwap)
+	require.Zero(t, r.MemorySwap, "swap not given stays unset")
 	require.Equal(t, pids, *r.PidsLimit)
 	require.Equal(t, quota, r.CpuQuota)
 	require.Equal(t, period, r.CpuPeriod)

@@ -46,12 +46,6 @@ func NewOOMScoreAdj() *Int {
 	return &Int{Min: -1000, Max: 1000, Rule: "must be between -1000 and 1000"}
 }
 
-// DefaultSwap is Docker's choice for --memory without --memory-swap:
-// memory plus as much swap (memory+swap = 2 x memory), applied like Docker
-// only where the kernel accounts swap (Host.SwapLimit). libcontainer alone
-// would leave memsw (v1) and memory.swap.max (v2) unlimited.
-func DefaultSwap(memory int64) int64 { return 2 * memory }
-
 // memoryResources builds the memory section; nil when no memory option is
 // given.
 func memoryResources(r *Resources, h *Host) *specs.LinuxMemory {
@@ -65,10 +59,6 @@ func memoryResources(r *Resources, h *Host) *specs.LinuxMemory {
 		Reservation:      r.MemoryReservation,
 		Swappiness:       r.MemorySwappiness,
 		DisableOOMKiller: r.OOMKillDisable,
-	}
-	if m.Limit != nil && m.Swap == nil && h.SwapLimit {
-		swap := DefaultSwap(*m.Limit)
-		m.Swap = &swap
 	}
 	return m
 }
