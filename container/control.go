@@ -67,8 +67,8 @@ func (r *Runtime) Wait(id string, timeout time.Duration) (*State, error) {
 	return r.Store.Load(id)
 }
 
-// Stop sends SIGTERM, waits up to grace, then sends SIGKILL, and waits
-// for the exit to be recorded.
+// Stop sends SIGTERM, waits up to grace (0: not at all), then sends
+// SIGKILL, and waits for the exit to be recorded.
 func (r *Runtime) Stop(id string, grace time.Duration) error {
 	if !r.Running(id) {
 		return nil
@@ -76,8 +76,10 @@ func (r *Runtime) Stop(id string, grace time.Duration) error {
 	if err := r.Kill(id, unix.SIGTERM); err != nil && !errors.Is(err, ErrNotRunning) {
 		return err
 	}
-	if _, err := r.Wait(id, grace); err == nil || errors.Is(err, ErrNotFound) {
-		return nil
+	if grace > 0 {
+		if _, err := r.Wait(id, grace); err == nil || errors.Is(err, ErrNotFound) {
+			return nil
+		}
 	}
 	if err := r.Kill(id, unix.SIGKILL); err != nil && !errors.Is(err, ErrNotRunning) {
 		return err

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
@@ -63,6 +64,7 @@ func monitorAction(c *cli.Context) error {
 	if err != nil {
 		return exitCodeError{code: exitCgrunError}
 	}
+	debug.FreeOSMemory() // the start's garbage, before the long wait
 	if con != nil {
 		if err := <-con.received; err == nil {
 			con.socket.Close()

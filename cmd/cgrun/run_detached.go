@@ -16,7 +16,8 @@ import (
 )
 
 // monitorGOGC keeps the monitor's heap small: it lives as long as the
-// container and allocates almost nothing after the start.
+// container and allocates almost nothing after the start. It also runs with
+// GOMAXPROCS=1: it waits, it does not compute.
 const monitorGOGC = "25"
 
 // runDetached hands the prepared container to a monitor process (cgrun
@@ -39,7 +40,7 @@ func runDetached(c *cli.Context, rt *container.Runtime, st *container.State) err
 	cmd.Args[0] = os.Args[0]
 	cmd.Stdout, cmd.Stderr = logf, logf // Stdin nil: /dev/null
 	cmd.ExtraFiles = []*os.File{w}      // fd 3: the start report
-	cmd.Env = append(os.Environ(), "GOGC="+monitorGOGC)
+	cmd.Env = append(os.Environ(), "GOGC="+monitorGOGC, "GOMAXPROCS=1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	err = cmd.Start()
 	w.Close()

@@ -1,0 +1,156 @@
+package testutil
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// CgrunBin returns the built cgrun (CGRUN_BIN, set by make test-integration).
+func CgrunBin(t testing.TB) string {
+	t.Helper()
+	bin := os.Getenv("CGRUN_BIN")
+	_, err := os.Stat(bin)
+	Require(t, bin != "" && err == nil, "CGRUN_BIN does not name the built cgrun", "make test-integration")
+	return bin
+}
+
+// RepoRoot is the directory holding go.mod above the test's directory.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+// Image returns the IMAGE argument for `cgrun run` naming the test image
+// (busybox and stress): CGRUN_IMAGE when set, else the root filesystem
+// `make image` builds. This is the one place that says which form the
+// tests use.
+func Image(t testing.TB) string {
+	t.Helper()
+	if img := os.Getenv("CGRUN_IMAGE"); img != "" {
+		return img
+	}
+	rootfs := filepath.Join(RepoRoot(t), "build", "testimage", "rootfs")
+	_, err := os.Stat(filepath.Join(rootfs, "usr", "bin", "stress"))
+	Require(t, err == nil, "test image not built at "+rootfs, "make image")
+	return rootfs
+}
+
+// Result is what one cgrun command did.
+type Result struct {
+	Code   int
+	Stdout string
+	Stderr string
+}
+
+func (r Result) String() string {
+	return fmt.Sprintf("exit %d, stdout %q, stderr %q", r.Code, r.Stdout, r.Stderr)
+}
+
+// Cgrun runs the built cgrun with a state root and a cgroup parent of the
+// test's own (Root under t.TempDir(), Parent /cgrun-test-RANDOM), so tests
+// never see each other's containers or cgroups. Its cleanup removes every
+// container left (rm -f) and the parent cgroup in every hierarchy.
+type Cgrun struct {
+	t      testing.TB
+	Bin    string
+	Root   string
+	Parent string
+}
+
+// NewCgrun requires root and the built cgrun and makes the harness.
+func NewCgrun(t testing.TB) *Cgrun {
+	t.Helper()
+	RequireRoot(t)
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	c := &Cgrun{t: t, Bin: CgrunBin(t), Root: filepath.Join(t.TempDir(), "state"), Parent: "/cgrun-test-" + hex.EncodeToString(b[:])}
+	t.Cleanup(c.cleanup)
+	return c
+}
+
+// Cmd runs `cgrun --root ROOT ARGS...` (at most two minutes).
+func (c *Cgrun) Cmd(args ...string) Result {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, c.Bin, append([]string{"--root", c.Root}, args...)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := Result{Stdout: strings.TrimSpace(stdout.String()), Stderr: strings.TrimSpace(stderr.String())}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee) && ctx.Err() == nil:
+		r.Code = ee.ExitCode()
+	default:
+		c.t.Fatalf("cgrun %s: %v (stderr %q)", strings.Join(args, " "), err, r.Stderr)
+	}
+	return r
+}
+
+// Run runs `cgrun run --cgroup-parent PARENT FLAGS... IMAGE CMD...`; flags
+// come before the image, cmd after.
+func (c *Cgrun) Run(flags []string, cmd ...string) Result {
+	c.t.Helper()
+	args := append([]string{"run", "--cgroup-parent", c.Parent}, flags...)
+	args = append(args, Image(c.t))
+	return c.Cmd(append(args, cmd...)...)
+}
+
+// CgroupDirs lists the directories named PARENT[/SUB] in every v1
+// hierarchy and the unified one that exist.
+func (c *Cgrun) CgroupDirs(sub string) []string {
+	matches, _ := filepath.Glob(filepath.Join(CgroupRoot, "*", c.Parent, sub))
+	if d := filepath.Join(CgroupRoot, c.Parent, sub); isDir(d) {
+		matches = append(matches, d)
+	}
+	var dirs []string
+	for _, m := range matches {
+		if isDir(m) {
+			dirs = append(dirs, m)
+		}
+	}
+	return dirs
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+func (c *Cgrun) cleanup() {
+	if ids := c.Cmd("ps", "-a", "-q"); ids.Code == 0 && ids.Stdout != "" {
+		c.Cmd(append([]string{"rm", "-f"}, strings.Fields(ids.Stdout)...)...)
+	}
+	for _, d := range c.CgroupDirs("") {
+		if err := os.Remove(d); err != nil && !errors.Is(err, os.ErrNotExist) {
+			c.t.Errorf("cgroup parent %s not removable (a container cgroup left behind?): %v", d, err)
+		}
+	}
+}
