@@ -53,4 +53,3 @@ func statusText(rt *container.Runtime, st *container.State) string {
 	}
 	return string(st.Status)
 }
-
