@@ -19,10 +19,18 @@ func (r *Runtime) release(id string) error {
 	if err != nil {
 		return err
 	}
-	var errs []error
-	if err := r.destroyLibcontainer(st); err != nil {
-		errs = append(errs, err)
+	return errors.Join(r.destroyLibcontainer(st), r.releaseHeld(id))
+}
+
+// releaseHeld releases the recorded releases of container id in reverse
+// order, dropping each from the state once released; one that fails stays
+// recorded for the next try.
+func (r *Runtime) releaseHeld(id string) error {
+	st, err := r.Store.Load(id)
+	if err != nil {
+		return err
 	}
+	var errs []error
 	for i := len(st.Releases) - 1; i >= 0; i-- {
 		rel := st.Releases[i]
 		if err := r.Releasers.release(rel); err != nil {
