@@ -170,10 +170,12 @@ func (run *Running) Wait() (Exit, error) {
 			ex.OOMKilled = oom
 		}
 	}
+	events := oomEvents(run.rt.Hooks, run.st.CgroupPaths)
 	_, uerr := run.rt.Store.update(run.st.ID, func(s *State) error {
 		s.Status = StatusExited
 		s.ExitCode = &ex.Code
 		s.OOMKilled = ex.OOMKilled
+		s.OOMEvents = events
 		s.FinishedAt = time.Now().UTC()
 		return nil
 	})

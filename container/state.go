@@ -41,8 +41,11 @@ type State struct {
 	FinishedAt  time.Time         `json:"finishedAt,omitzero"`
 	// ExitCode is Docker's: the process's code, 128+N after signal N,
 	// 125/126/127 when it could not start.
-	ExitCode  *int   `json:"exitCode,omitempty"`
-	OOMKilled bool   `json:"oomKilled"`
+	ExitCode  *int `json:"exitCode,omitempty"`
+	OOMKilled bool `json:"oomKilled"`
+	// OOMEvents counts the OOM kills in the container's cgroup: recorded
+	// at exit, live in inspect while it runs.
+	OOMEvents uint64 `json:"oomEvents"`
 	Error     string `json:"error,omitempty"`
 	// Detached containers have a monitor process and a log file.
 	Detached   bool `json:"detached"`

@@ -10,6 +10,11 @@ import (
 // DefaultCPUPeriod is the CFS period (us) --cpus is expressed in.
 const DefaultCPUPeriod = 100000
 
+// AnnotationCPUs records --cpus in the spec, so that a later update keeps
+// --cpus and --cpu-period/--cpu-quota exclusive (moby/moby#31032). It is no
+// cgroup extension knob (not under cgroup.AnnotationPrefix).
+const AnnotationCPUs = "io.cgrun.cpus"
+
 // MinCPUQuota is the smallest CFS quota (us) the kernel accepts.
 const MinCPUQuota = 1000
 
@@ -116,4 +121,11 @@ func cpuResources(r *Resources) *specs.LinuxCPU {
 		c.Period, c.Quota = &period, &quota
 	}
 	return c
+}
+
+// cpuAnnotations records --cpus (see AnnotationCPUs).
+func cpuAnnotations(r *Resources, a map[string]string) {
+	if r.NanoCPUs != nil {
+		a[AnnotationCPUs] = FormatNanoCPUs(*r.NanoCPUs)
+	}
 }

@@ -44,6 +44,7 @@ func Generate(o *Options) (*specs.Spec, error) {
 		a = map[string]string{}
 	}
 	memoryAnnotations(&o.Resources, a)
+	cpuAnnotations(&o.Resources, a)
 	if len(a) > 0 {
 		s.Annotations = a
 	}

@@ -41,3 +41,8 @@ func (cgroupHooks) OOMKilled(paths map[string]string) (bool, error) {
 	n, err := cgroup.OOMEvents(cgroup.Paths(paths))
 	return n > 0, err
 }
+
+// OOMEvents implements container.OOMCounter.
+func (cgroupHooks) OOMEvents(paths map[string]string) (uint64, error) {
+	return cgroup.OOMEvents(cgroup.Paths(paths))
+}

@@ -44,6 +44,9 @@ func inspectAction(c *cli.Context) error {
 			info.LogPath = rt.Store.LogPath(id)
 		}
 		if info.Running && len(st.CgroupPaths) > 0 {
+			if n, err := cgroup.OOMEvents(cgroup.Paths(st.CgroupPaths)); err == nil {
+				st.OOMEvents = n
+			}
 			var res *specs.LinuxResources
 			if st.Spec.Linux != nil {
 				res = st.Spec.Linux.Resources

@@ -29,6 +29,8 @@ func newApp() *cli.App {
 			rmCommand(),
 			waitCommand(),
 			execCommand(),
+			updateCommand(),
+			statsCommand(),
 			pullCommand(),
 			imagesCommand(),
 			rmiCommand(),
