@@ -97,7 +97,7 @@ func TestSpecFlagForms(t *testing.T) {
 	}{
 		{"memory long", []string{"--memory", "100m"}, func(t *testing.T, s *specs.Spec) {
 			require.Equal(t, int64(104857600), *s.Linux.Resources.Memory.Limit)
-			require.Equal(t, int64(209715200), *s.Linux.Resources.Memory.Swap, "Docker's default: swap = memory")
+			require.Nil(t, s.Linux.Resources.Memory.Swap, "--memory alone leaves swap unset")
 		}},
 		{"memory equals form", []string{"--memory=4m"}, func(t *testing.T, s *specs.Spec) {
 			require.Equal(t, int64(4194304), *s.Linux.Resources.Memory.Limit)
