@@ -28,6 +28,17 @@ func seedEnv(t *testing.T) *testutil.Cgrun {
 	return testutil.NewCgrun(t)
 }
 
+// seedEnvAnyMode is seedEnv for a row whose command reads no v1-only file and
+// that the v2 rows (v2_test.go) do not cover: both lanes run it.
+func seedEnvAnyMode(t *testing.T, v2Controllers ...string) *testutil.Cgrun {
+	t.Helper()
+	testutil.RequireRoot(t)
+	if testutil.CgroupMode() == testutil.V2 {
+		testutil.RequireV2Controllers(t, v2Controllers...)
+	}
+	return testutil.NewCgrun(t)
+}
+
 // seedRun runs `cgrun run --rm FLAGS... IMAGE CMD...`.
 func seedRun(c *testutil.Cgrun, flags []string, cmd ...string) testutil.Result {
 	return c.Run(append([]string{"--rm"}, flags...), cmd...)

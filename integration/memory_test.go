@@ -87,9 +87,10 @@ func TestMemoryStressKilled(t *testing.T) {
 	}
 }
 
-// TestMemorySwapKilled: 300M under -m 100M --memory-swap 200M.
+// TestMemorySwapKilled: 300M under -m 100M --memory-swap 200M (both lanes:
+// memory.memsw.limit_in_bytes on v1, memory.swap.max on v2).
 func TestMemorySwapKilled(t *testing.T) {
-	c := seedEnv(t)
+	c := seedEnvAnyMode(t, "memory")
 	r := seedRun(c, []string{"-m", "100M", "--memory-swap", "200M"}, "stress", "--vm", "1", "--vm-bytes", "300M")
 	t.Logf("-m 100M --memory-swap 200M, stress --vm-bytes 300M: exit %d, %q", r.Code, r.Stderr)
 	if r.Code == 0 || !strings.Contains(r.Stdout+r.Stderr, "got signal 9") {
@@ -131,8 +132,9 @@ func TestMemoryOOMKillDisablePauses(t *testing.T) {
 	}
 }
 
+// TestMemoryOOMScoreAdj: the process's own oom_score_adj (both lanes).
 func TestMemoryOOMScoreAdj(t *testing.T) {
-	c := seedEnv(t)
+	c := seedEnvAnyMode(t)
 	r := seedRun(c, []string{"--oom-score-adj=300"}, "cat", "/proc/self/oom_score_adj")
 	if r.Code != 0 || r.Stdout != "300" {
 		t.Errorf("--oom-score-adj=300, cat /proc/self/oom_score_adj: %s; want 300", r)
