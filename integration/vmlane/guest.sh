@@ -60,7 +60,12 @@ if [ $src != 0 ]; then
 	echo "vmlane: FAIL: guest setup failed"; rc=3
 else
 	echo "vmlane: guest ready: cgroup2 [$(cat /sys/fs/cgroup/cgroup.subtree_control)], tgtd 127.0.0.1:3260, iscsid"
-	run_tests; rc=$?
+	if [ -s "$RUN/cmd" ]; then
+		. "$RUN/env"
+		(cd "$(cat "$RUN/cwd")" && exec bash "$RUN/cmd") 2>&1 | tee -a $OUT/test.log; rc=${PIPESTATUS[0]}
+	else
+		run_tests; rc=$?
+	fi
 fi
 G2=$(up)
 echo "boot=${G0}s setup=$(awk -v a=$G0 -v b=$G1 'BEGIN{printf "%.1f", b-a}')s tests=$(awk -v a=$G1 -v b=$G2 'BEGIN{printf "%.1f", b-a}')s" > $OUT/timing

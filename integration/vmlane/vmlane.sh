@@ -18,6 +18,8 @@
 #   VM_TESTARGS    more test flags (e.g. -test.failfast)
 #   VM_MEM=2048 (MiB)  VM_SMP=2  VM_TIMEOUT=540 (s, whole VM)  KVER (guest kernel)
 #   VM_KEEP=1      keep the run directory   VM_VERBOSE=1  show kernel messages
+#   VM_CMD         a bash command to run in the guest (in the current
+#                  directory) instead of the tests, for poking at the lane
 # Exit: the tests' exit code; 1 when the guest produced no result; 2 on a
 # missing host requirement.
 set -euo pipefail
@@ -63,6 +65,7 @@ while read -r dir pkg; do
 	printf '%s\t%s\t%s\n' "$bin" "$dir" "$pkg" >> "$RUN/manifest"
 done < <("$GO" list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.Dir}} {{.ImportPath}}{{end}}' "$@")
 [ "$n" -gt 0 ] || die "no test packages in: $*"
+if [ -n "${VM_CMD:-}" ]; then printf '%s\n' "$VM_CMD" > "$RUN/cmd"; pwd > "$RUN/cwd"; fi
 
 # Environment for the tests: CI and every CGRUN_* variable.
 {
