@@ -65,3 +65,16 @@ func (rs Releasers) release(r Release) error {
 	}
 	return nil
 }
+
+// ReleaseUnused gives back, in reverse order, what was acquired for a
+// container that never got a state (Prepare refused it). Every release is
+// tried; the first error is returned.
+func (r *Runtime) ReleaseUnused(rels []Release) error {
+	var first error
+	for i := len(rels) - 1; i >= 0; i-- {
+		if err := r.Releasers.release(rels[i]); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}

@@ -20,7 +20,6 @@ import (
 type resolvedImage struct {
 	Rootfs   string
 	Releases []container.Release
-	Cmd      []string
 	// Process is the image config's Env, Entrypoint, Cmd, WorkingDir and
 	// User; a plain directory has none.
 	Process image.Process
@@ -39,7 +38,7 @@ func resolveImage(c *cli.Context, ref string) (*resolvedImage, error) {
 		if err != nil {
 			return nil, fmt.Errorf("image %q: %w", ref, err)
 		}
-		return &resolvedImage{Rootfs: abs, Cmd: []string{"sh"}}, nil
+		return &resolvedImage{Rootfs: abs, Process: image.Process{Cmd: []string{"sh"}}}, nil
 	}
 	st, err := openImageStore(c)
 	if err != nil {
@@ -65,7 +64,6 @@ func resolveImage(c *cli.Context, ref string) (*resolvedImage, error) {
 	return &resolvedImage{
 		Rootfs:   m.Rootfs,
 		Releases: []container.Release{rel},
-		Cmd:      img.Process.Args(nil, false, nil),
 		Process:  img.Process,
 		store:    st,
 		mountID:  id,

@@ -22,6 +22,7 @@ const (
 	flagDevice       = "device"
 	flagCgroupParent = "cgroup-parent"
 	flagRootfs       = "rootfs"
+	flagEntrypoint   = "entrypoint"
 )
 
 const catContainer = "Container"
@@ -53,20 +54,22 @@ func runFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: flagDevice, Usage: "add a host device HOSTDEV[:CTRDEV[:rwm]] (repeatable)", Category: catContainer},
 		&cli.StringFlag{Name: flagCgroupParent, Value: container.DefaultCgroupParent, Usage: "parent cgroup; the container's cgroup is PARENT/ID", Category: catContainer},
 		&cli.StringFlag{Name: flagRootfs, Usage: "root filesystem directory (instead of IMAGE)", Category: catContainer},
+		&cli.StringFlag{Name: flagEntrypoint, Usage: "override the image's entrypoint (\"\" clears it)", Category: catContainer},
 	}
 }
 
 func runAction(c *cli.Context) error {
-	cfg, err := runConfig(c)
+	rt, err := newRuntime(c, c.String(flagCgroupParent))
 	if err != nil {
 		return err
 	}
-	rt, err := newRuntime(c, cfg.CgroupParent)
+	cfg, err := runConfig(c)
 	if err != nil {
 		return err
 	}
 	st, err := rt.Prepare(*cfg)
 	if err != nil {
+		_ = rt.ReleaseUnused(cfg.Releases)
 		return err
 	}
 	if cfg.Detached {

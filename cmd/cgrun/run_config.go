@@ -14,8 +14,10 @@ import (
 )
 
 // runConfig turns run's command line into the container's Config: the
-// image, the options, the OCI spec.
-func runConfig(c *cli.Context) (*container.Config, error) {
+// image, the options, the OCI spec. The image config's Entrypoint, Cmd,
+// Env, WorkingDir and User apply, overridden by the flags as in Docker. On
+// error nothing acquired for the image stays behind.
+func runConfig(c *cli.Context) (_ *container.Config, err error) {
 	args := c.Args().Slice()
 	ref := c.String(flagRootfs)
 	if ref == "" {
@@ -28,24 +30,31 @@ func runConfig(c *cli.Context) (*container.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			_ = img.release()
+		}
+	}()
 	o := &spec.Options{
-		Args:           args,
-		Cwd:            c.String(flagWorkdir),
+		Args:           img.Process.Args(entrypointOption(c), c.IsSet(flagEntrypoint), args),
+		Cwd:            firstNonEmpty(c.String(flagWorkdir), img.Process.WorkingDir),
 		Hostname:       c.String(flagHostname),
 		Terminal:       c.Bool(flagTTY),
 		RootfsPath:     img.Rootfs,
 		ReadonlyRootfs: c.Bool(flagReadOnly),
 	}
 	if len(o.Args) == 0 {
-		o.Args = img.Cmd
+		return nil, fmt.Errorf("image %q has no command: give COMMAND or --entrypoint", ref)
 	}
 	if o.Cwd != "" && !path.IsAbs(o.Cwd) {
 		return nil, fmt.Errorf("invalid --workdir %q: must be an absolute path", o.Cwd)
 	}
-	if o.Env, err = envOptions(c.StringSlice(flagEnv)); err != nil {
+	userEnv, err := envOptions(c.StringSlice(flagEnv))
+	if err != nil {
 		return nil, err
 	}
-	if u := c.String(flagUser); u != "" {
+	o.Env = img.Process.MergeEnv(userEnv)
+	if u := firstNonEmpty(c.String(flagUser), img.Process.User); u != "" {
 		if o.User, err = userOption(img.Rootfs, u); err != nil {
 			return nil, err
 		}
@@ -102,4 +111,19 @@ func envOptions(vals []string) ([]string, error) {
 		}
 	}
 	return env, nil
+}
+
+// entrypointOption is --entrypoint split into words: "" clears the image's
+// entrypoint, as in Docker.
+func entrypointOption(c *cli.Context) []string {
+	return strings.Fields(c.String(flagEntrypoint))
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
