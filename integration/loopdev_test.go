@@ -46,13 +46,22 @@ func loopDevice(t *testing.T) (dev, majMin string) {
 
 // useScheduler switches the test's own loop device to an IO scheduler (bfq
 // for weights: the kernel refuses blkio.bfq.weight_device with EOPNOTSUPP
-// on a device under another scheduler). The setting leaves with the device.
+// on a device under another scheduler). A loop device outlives its
+// detaching, so t.Cleanup puts the previous scheduler back.
 func useScheduler(t *testing.T, dev, sched string) {
 	t.Helper()
 	file := filepath.Join("/sys/block", filepath.Base(dev), "queue", "scheduler")
 	b, err := os.ReadFile(file)
 	testutil.Require(t, err == nil && strings.Contains(string(b), sched),
 		"IO scheduler "+sched+" not offered for "+dev, "modprobe "+sched)
+	prev, _, _ := strings.Cut(string(b), "]")
+	if _, prev, _ = strings.Cut(prev, "["); prev != "" && prev != sched {
+		t.Cleanup(func() {
+			if err := os.WriteFile(file, []byte(prev), 0); err != nil {
+				t.Errorf("echo %s > %s: %v", prev, file, err)
+			}
+		})
+	}
 	if err := os.WriteFile(file, []byte(sched), 0); err != nil {
 		t.Fatalf("echo %s > %s: %v", sched, file, err)
 	}
