@@ -135,6 +135,22 @@ func waitUntil(d time.Duration, cond func() bool) bool {
 // cpuWindow is how long CPU use is measured: the rows ask for >= 3 s.
 const cpuWindow = 3500 * time.Millisecond
 
+// cpuFirst gives the test's cgroup parent the largest cpu.shares (262144)
+// before its containers start: other work on the machine (processes in the
+// root cgroup, 1024 each) cannot then starve a measured container below what
+// its own limits allow, and the figures measure cgrun's limits, not the
+// machine's load. testutil's cleanup removes the parent it creates.
+func cpuFirst(t *testing.T, c *testutil.Cgrun) {
+	t.Helper()
+	dir := filepath.Join(testutil.CgroupRoot, "cpu", c.Parent)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cpu.shares"), []byte("262144"), 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // cpuSample reads each file's counters (nanoseconds of CPU time), waits
 // cpuWindow, reads them again and returns the deltas in seconds per file
 // and counter, with the wall time between the two reads.
