@@ -54,7 +54,7 @@ test-integration: build image
 # The cgroup v2 lane: boots Debian's kernel once under QEMU (TCG) and runs the
 # integration test binaries inside on unified cgroup2 with kernel iSCSI.
 # VM_TESTRUN=REGEXP selects tests (e.g. make test-vm VM_TESTRUN=TestVolume).
-test-vm: build
+test-vm: build image
 	CGRUN_BIN=$(CURDIR)/$(BIN) GO=$(GO) integration/vmlane/vmlane.sh $(BUILD)/vm ./integration/...
 
 # The test image: busybox (static) and stress with its libraries, from the
@@ -79,8 +79,12 @@ demo: deps build image
 	@echo '--- the string-doubling loop under -m 20m: OOM-killed, exit code 137'
 	$(BIN) run --rm -m 20m $(TESTIMAGE) sh -c 'x=a; while true; do x=$$x$$x$$x$$x; done'; echo "exit code $$?"
 
-bench:
-	@echo "make bench: reserved for the benchmark (issue 9)" >&2; exit 2
+# cgrun beside runc, crun, podman and a namespace floor, interleaved, in one
+# run (bench/bench.sh installs hyperfine, crun, podman, conmon when missing).
+# The report is printed and kept in build/bench.md; ROUNDS=, RUNS= tune it.
+bench: deps build image
+	@mkdir -p $(BUILD)
+	bench/bench.sh $(BIN) $(TESTIMAGE) | tee $(BUILD)/bench.md
 
 clean:
 	rm -rf bin $(BUILD)

@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# cgrun's benchmark: cgrun beside runc, crun, podman and a namespace floor,
+# in one run, on the same rootfs. Prints a markdown report on stdout.
+#
+#   bench/bench.sh CGRUN_BIN ROOTFS
+#
+# Env: ROUNDS (interleaved rounds, default 6), RUNS (runs per command per
+# round, default 5), CONCURRENT (default 100), MONITORS (default 5).
+# Everything it makes (containers, cgroups under /cgrun-bench*, podman
+# containers and the podman image it imports) is removed on exit.
+set -euo pipefail
+
+CGRUN=$(readlink -f "${1:?usage: bench.sh CGRUN_BIN ROOTFS}")
+ROOTFS=$(readlink -f "${2:?usage: bench.sh CGRUN_BIN ROOTFS}")
+ROUNDS=${ROUNDS:-6}
+RUNS=${RUNS:-5}
+CONCURRENT=${CONCURRENT:-100}
+MONITORS=${MONITORS:-5}
+PARENT=/cgrun-bench-$$
+PODMAN_IMAGE=localhost/cgrun-bench-$$:latest
+# This host's hard rlimits may be below podman's defaults; without
+# CAP_SYS_RESOURCE the runtime cannot raise them, so ask for lower ones.
+PODMAN_ULIMITS="--ulimit nofile=1024:1024 --ulimit nproc=1024:1024"
+# crun refuses hybrid cgroups: run it where the unified mount is a tmpfs.
+CRUN_NS="unshare -m sh -c 'mount -t tmpfs tmpfs /sys/fs/cgroup/unified && exec \"\$0\" \"\$@\"'"
+
+W=$(mktemp -d /tmp/cgrun-bench.XXXXXX)
+log() { echo "bench: $*" >&2; }
+
+need=()
+for p in hyperfine runc crun podman conmon jq util-linux; do
+	dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+done
+if ((${#need[@]})); then
+	log "installing ${need[*]}"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+fi
+
+cleanup() {
+	set +e
+	for id in $("$CGRUN" --root "$W/cgrun" ps -a -q 2>/dev/null); do
+		"$CGRUN" --root "$W/cgrun" rm -f "$id" >/dev/null 2>&1
+	done
+	for r in runc crun; do
+		for id in $($r --root "$W/$r" list -q 2>/dev/null); do
+			$r --root "$W/$r" delete -f "$id" >/dev/null 2>&1
+		done
+	done
+	if [ -n "${PODMAN_OK:-}" ]; then
+		podman ps -a -q --filter label=cgrun-bench=$$ | xargs -r podman rm -f -t 0 >/dev/null 2>&1
+		podman rmi -f "$PODMAN_IMAGE" >/dev/null 2>&1
+	fi
+	for c in /sys/fs/cgroup/*/; do
+		[ -d "$c$PARENT" ] && find "$c$PARENT" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+	rm -rf "$W"
+}
+trap cleanup EXIT
+
+# One bundle per runtime on the same rootfs: cgrun's own spec (-m 100m),
+# with the cgroup under the bench parent. runc 1.1 and crun 1.8 know spec 1.0.2.
+bundle() { # DIR CGROUPSPATH MEM
+	mkdir -p "$1"
+	"$CGRUN" spec -m "$3" --rootfs "$ROOTFS" /bin/true |
+		jq --arg p "$2" '.ociVersion="1.0.2" | .linux.cgroupsPath=$p' >"$1/config.json"
+}
+bundle "$W/b-runc" "$PARENT/runc" 100m
+bundle "$W/b-crun" "$PARENT/crun" 100m
+
+PODMAN_OK=
+podman_why="podman not tried"
+tar -C "$ROOTFS" -cf "$W/rootfs.tar" .
+if podman import -q "$W/rootfs.tar" "$PODMAN_IMAGE" >/dev/null 2>"$W/podman.err"; then
+	PODMAN_OK=1
+	if ! podman run --rm --runtime runc $PODMAN_ULIMITS --memory 100m "$PODMAN_IMAGE" /bin/true 2>"$W/podman.err"; then
+		podman_why="podman run failed: $(tail -1 "$W/podman.err")"
+		PODMAN_OK=
+		podman rmi -f "$PODMAN_IMAGE" >/dev/null 2>&1 || true
+	fi
+else
+	podman_why="podman import failed: $(tail -1 "$W/podman.err")"
+fi
+PODMAN_CMD="podman run --rm --runtime runc $PODMAN_ULIMITS --label cgrun-bench=$$ --memory 100m $PODMAN_IMAGE /bin/true"
+
+# Commands by name; the first one is the base of the ratios.
+declare -A CMD=(
+	[cgrun]="$CGRUN --root $W/cgrun run --rm --cgroup-parent $PARENT -m 100m --rootfs $ROOTFS /bin/true"
+	[runc]="runc --root $W/runc run -b $W/b-runc bench-runc"
+	[crun]="$CRUN_NS crun --root $W/crun run -b $W/b-crun bench-crun"
+	[crun-wrapper]="$CRUN_NS /bin/true"
+	[floor]="unshare -fpmuin chroot $ROOTFS /bin/true"
+)
+ORDER=(cgrun runc crun crun-wrapper floor)
+[ -n "$PODMAN_OK" ] && { CMD[podman]=$PODMAN_CMD; ORDER+=(podman); }
+
+# interleave RESULT_PREFIX NAMES...: ROUNDS rounds, each one hyperfine call
+# over all commands in a rotated order, RUNS runs each.
+interleave() {
+	local out=$1
+	shift
+	local names=("$@") n=$#
+	for ((r = 0; r < ROUNDS; r++)); do
+		local args=()
+		for ((k = 0; k < n; k++)); do
+			local name=${names[$(((k + r) % n))]}
+			args+=(-n "$name" "${CMD[$name]}")
+		done
+		hyperfine -N -w 1 -r "$RUNS" --style none --export-json "$W/$out.$r.json" "${args[@]}" >/dev/null 2>"$W/hyperfine.err" ||
+			{ cat "$W/hyperfine.err" >&2; exit 1; }
+	done
+}
+
+# table PREFIX BASE: median/min/max in ms per command and ratio of medians to BASE.
+table() {
+	jq -rs --arg base "$2" '
+		[.[].results[]] | group_by(.command) | map({name: .[0].command, t: ([.[].times[]] | sort)})
+		| map(. + {n: (.t | length), med: (.t | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end)})
+		| (map(select(.name == $base))[0].med) as $b
+		| "| command | runs | median ms | min ms | max ms | median / cgrun |",
+		  "|---|---:|---:|---:|---:|---:|",
+		  (sort_by(.med)[] | "| \(.name) | \(.n) | \(.med * 1000 * 10 | round / 10) | \(.t[0] * 1000 * 10 | round / 10) | \(.t[-1] * 1000 * 10 | round / 10) | \(.med / $b * 100 | round / 100) |")
+	' "$W/$1".*.json
+}
+
+log "start-to-exit: $ROUNDS rounds x $RUNS runs of ${ORDER[*]}"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+interleave start "${ORDER[@]}"
+START_TABLE=$(table start cgrun)
+
+# cgrun update latency on a running container, beside runc update.
+log "update latency"
+uid=$("$CGRUN" --root "$W/cgrun" run -d --cgroup-parent "$PARENT" -m 100m --rootfs "$ROOTFS" sleep 1000)
+bundle "$W/b-runc-d" "$PARENT/runc-d" 100m
+jq '.process.args=["sleep","1000"]' "$W/b-runc-d/config.json" >"$W/c.json" && mv "$W/c.json" "$W/b-runc-d/config.json"
+runc --root "$W/runc" run -d -b "$W/b-runc-d" bench-runc-d </dev/null >/dev/null 2>&1
+CMD[cgrun-update]="$CGRUN --root $W/cgrun update -m 200m $uid"
+CMD[runc-update]="runc --root $W/runc update --memory 209715200 bench-runc-d"
+interleave update cgrun-update runc-update
+UPDATE_TABLE=$(table update cgrun-update)
+got=$(cat "/sys/fs/cgroup/memory$PARENT/$uid/memory.limit_in_bytes")
+[ "$got" = 209715200 ] || { log "cgrun update did not land: memory.limit_in_bytes=$got"; exit 1; }
+
+# Resident memory of the per-container monitor: cgrun's, beside conmon.
+rss_of() { # PID -> "VmRSS RssAnon Pss" in KiB
+	local rss anon pss
+	rss=$(awk '/^VmRSS:/{print $2}' "/proc/$1/status")
+	anon=$(awk '/^RssAnon:/{print $2}' "/proc/$1/status")
+	pss=$(awk '/^Pss:/{print $2}' "/proc/$1/smaps_rollup")
+	echo "$rss $anon $pss"
+}
+avg_rss() { # NAME PIDS...
+	local name=$1
+	shift
+	for p in "$@"; do rss_of "$p"; done | awk -v n="$name" -v c=$# '{r+=$1; a+=$2; p+=$3} END {printf "| %s | %d | %.0f | %.0f | %.0f |\n", n, c, r/c, a/c, p/c}'
+}
+log "monitor memory ($MONITORS detached containers each)"
+mpids=()
+for ((i = 0; i < MONITORS; i++)); do
+	id=$("$CGRUN" --root "$W/cgrun" run -d --cgroup-parent "$PARENT" -m 100m --rootfs "$ROOTFS" sleep 1000)
+	mpids+=("$("$CGRUN" --root "$W/cgrun" inspect "$id" | jq -r '(if type == "array" then .[0] else . end).monitorPid')")
+done
+sleep 1
+MEM_TABLE="| monitor | containers | VmRSS KiB | RssAnon KiB | Pss KiB |
+|---|---:|---:|---:|---:|
+$(avg_rss "cgrun monitor" "${mpids[@]}")"
+if [ -n "$PODMAN_OK" ]; then
+	cpids=()
+	for ((i = 0; i < MONITORS; i++)); do
+		pid=$(podman run -d --runtime runc $PODMAN_ULIMITS --label cgrun-bench=$$ --memory 100m "$PODMAN_IMAGE" sleep 1000)
+		cpids+=("$(podman inspect --format '{{.State.ConmonPid}}' "$pid")")
+	done
+	sleep 1
+	MEM_TABLE+="
+$(avg_rss "conmon (podman run -d)" "${cpids[@]}")"
+fi
+
+# CONCURRENT containers with limits started at once.
+concurrent() { # NAME CMD-PREFIX (the index is appended)
+	local t0 t1 fails=0 pids=()
+	t0=$(date +%s%N)
+	for ((i = 0; i < CONCURRENT; i++)); do
+		eval "$2 $i" >/dev/null 2>>"$W/$1.err" &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p" || fails=$((fails + 1)); done
+	t1=$(date +%s%N)
+	echo "| $1 | $CONCURRENT | $(((t1 - t0) / 1000000)) | $fails |"
+}
+log "$CONCURRENT concurrent containers"
+for ((i = 0; i < CONCURRENT; i++)); do bundle "$W/cr/$i" "$PARENT/cr-$i" 64m; done
+CONC_TABLE="| runner | containers | total ms | failures |
+|---|---:|---:|---:|
+$(concurrent cgrun "$CGRUN --root $W/cgrun run --rm --cgroup-parent $PARENT -m 64m --rootfs $ROOTFS /bin/true #")
+$(concurrent runc "i_() { runc --root $W/runc run -b $W/cr/\$1 bench-c-\$1; }; i_")"
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+cat <<EOF
+## $(date -u +%Y-%m-%d\ %H:%M) UTC
+
+Machine: $(nproc) CPUs, kernel $(uname -r), cgroup $(if [ -f /sys/fs/cgroup/cgroup.controllers ]; then echo v2; elif mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then echo "v1 hybrid (empty cgroup2 at /sys/fs/cgroup/unified)"; else echo v1; fi).
+Versions: $("$CGRUN" --version 2>/dev/null || echo "cgrun $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null)"), $(runc --version | head -1), $(crun --version | head -1), $(podman --version).
+Load average (1, 5, 15 min): $load_before before, $load_after after.
+Command: \`ROUNDS=$ROUNDS RUNS=$RUNS make bench\` ($ROUNDS interleaved rounds, each one hyperfine -N call over all commands in rotated order, $RUNS runs + 1 warm-up each).
+
+### Start-to-exit of /bin/true, 100 MiB memory limit, fresh container
+
+$START_TABLE
+
+- cgrun: \`cgrun run --rm -m 100m --rootfs ROOTFS /bin/true\`; runc and crun: \`run\` on a bundle of the same rootfs with the config.json \`cgrun spec -m 100m\` prints.
+- crun refuses this hybrid host, so it runs inside \`unshare -m\` + a tmpfs on /sys/fs/cgroup/unified; the row crun-wrapper is that wrapper alone (crun's own time is about crun minus crun-wrapper).
+- podman: $(if [ -n "$PODMAN_OK" ]; then echo "\`podman run --rm --runtime runc --memory 100m\` of the rootfs imported with \`podman import\` (podman's crun refuses hybrid cgroups; ulimits lowered because this host's hard rlimits are below podman's defaults and no CAP_SYS_RESOURCE)"; else echo "not measured: $podman_why"; fi).
+- floor: \`unshare -fpmuin chroot ROOTFS /bin/true\`: namespaces and exec, no cgroup, no mounts.
+
+### Limit update on a running container (memory 100m -> 200m)
+
+$UPDATE_TABLE
+
+### $CONCURRENT containers with a 64 MiB limit started concurrently (foreground, --rm, /bin/true)
+
+$CONC_TABLE
+
+### Resident memory per detached container's monitor (mean of $MONITORS)
+
+$MEM_TABLE
+
+### Volume attach (VM lane)
+
+Not measured: the host has no kernel iSCSI; it needs the VM lane.
+EOF
