@@ -28,13 +28,14 @@ const (
 const catContainer = "Container"
 
 func runCommand() *cli.Command {
+	vols := newRunVolumes() // the block IO flags resolve volume names through it
 	return &cli.Command{
 		Name:                   "run",
 		Usage:                  "run a command in a new container",
 		ArgsUsage:              "(--rootfs DIR | IMAGE) [COMMAND [ARG...]]",
 		UseShortOptionHandling: true,
-		Flags:                  append(runFlags(), resourceFlags()...),
-		Action:                 runAction,
+		Flags:                  append(runFlags(), resourceFlagsWith(vols.devices)...),
+		Action:                 func(c *cli.Context) error { return runAction(c, vols) },
 	}
 }
 
@@ -50,7 +51,8 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: flagUser, Aliases: []string{"u"}, Usage: "user as NAME|UID[:GROUP|GID]", Category: catContainer},
 		&cli.StringFlag{Name: flagHostname, Usage: "container host name", Category: catContainer},
 		&cli.BoolFlag{Name: flagReadOnly, Usage: "mount the root filesystem read-only", Category: catContainer},
-		&cli.StringSliceFlag{Name: flagVolume, Aliases: []string{"v"}, Usage: "bind mount HOSTDIR:CTRDIR[:ro] (repeatable)", Category: catContainer},
+		&cli.StringSliceFlag{Name: flagVolume, Aliases: []string{"v"}, Usage: "bind mount HOSTDIR:CTRDIR[:ro], or attach volume VOLUME:CTRDIR[:ro] (repeatable)", Category: catContainer},
+		&cli.GenericFlag{Name: flagMount, Value: &mountValues{}, Usage: "mount type=volume|bind,source=SRC,target=DST[,readonly] (repeatable)", Category: catContainer},
 		&cli.StringSliceFlag{Name: flagDevice, Usage: "add a host device HOSTDEV[:CTRDEV[:rwm]] (repeatable)", Category: catContainer},
 		&cli.StringFlag{Name: flagCgroupParent, Value: container.DefaultCgroupParent, Usage: "parent cgroup; the container's cgroup is PARENT/ID", Category: catContainer},
 		&cli.StringFlag{Name: flagRootfs, Usage: "root filesystem directory (instead of IMAGE)", Category: catContainer},
@@ -58,12 +60,12 @@ func runFlags() []cli.Flag {
 	}
 }
 
-func runAction(c *cli.Context) error {
+func runAction(c *cli.Context, vols *runVolumes) error {
 	rt, err := newRuntime(c, c.String(flagCgroupParent))
 	if err != nil {
 		return err
 	}
-	cfg, err := runConfig(c)
+	cfg, err := runConfig(c, vols)
 	if err != nil {
 		return err
 	}
@@ -71,6 +73,12 @@ func runAction(c *cli.Context) error {
 	if err != nil {
 		_ = rt.ReleaseUnused(cfg.Releases)
 		return err
+	}
+	if len(vols.refs) > 0 {
+		id := st.ID
+		if st, err = vols.attach(c.Context, rt, id); err != nil {
+			return startFailed(rt, id, err)
+		}
 	}
 	if cfg.Detached {
 		return runDetached(c, rt, st)

@@ -17,7 +17,7 @@ import (
 // image, the options, the OCI spec. The image config's Entrypoint, Cmd,
 // Env, WorkingDir and User apply, overridden by the flags as in Docker. On
 // error nothing acquired for the image stays behind.
-func runConfig(c *cli.Context) (_ *container.Config, err error) {
+func runConfig(c *cli.Context, vols *runVolumes) (_ *container.Config, err error) {
 	args := c.Args().Slice()
 	ref := c.String(flagRootfs)
 	if ref == "" {
@@ -60,11 +60,28 @@ func runConfig(c *cli.Context) (_ *container.Config, err error) {
 		}
 	}
 	for _, v := range c.StringSlice(flagVolume) {
+		if ref, ok, err := parseVolumeRef(v); err != nil {
+			return nil, err
+		} else if ok {
+			vols.refs = append(vols.refs, runVolume{ref: ref, flag: flagVolume, value: v})
+			continue
+		}
 		m, err := parseVolume(v)
 		if err != nil {
 			return nil, err
 		}
 		o.Mounts = append(o.Mounts, m)
+	}
+	for _, v := range mountsOf(c) {
+		ms, err := parseMount(v)
+		if err != nil {
+			return nil, err
+		}
+		if ms.volume != nil {
+			vols.refs = append(vols.refs, runVolume{ref: *ms.volume, flag: flagMount, value: v})
+		} else {
+			o.Mounts = append(o.Mounts, *ms.bind)
+		}
 	}
 	var rules []deviceRule
 	for _, d := range c.StringSlice(flagDevice) {
@@ -76,6 +93,9 @@ func runConfig(c *cli.Context) (_ *container.Config, err error) {
 		rules = append(rules, rule)
 	}
 	if err := resourceOptions(c, o); err != nil {
+		return nil, err
+	}
+	if err := vols.takeLimits(&o.Resources); err != nil {
 		return nil, err
 	}
 	s, err := spec.Generate(o)

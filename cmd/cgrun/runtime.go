@@ -19,5 +19,5 @@ func newRuntime(c *cli.Context, cgroupParent string) (*container.Runtime, error)
 // releasers are the Releasers beyond the container package's own (mounts):
 // volume attachments and the like plug in here.
 func releasers() container.Releasers {
-	return container.Releasers{releaseImageMount: imageMountReleaser{}}
+	return container.Releasers{releaseImageMount: imageMountReleaser{}, releaseVolume: volumeReleaser{}}
 }

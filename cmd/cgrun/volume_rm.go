@@ -32,18 +32,18 @@ func volumeRmCommand() *cli.Command {
 func volumeReconcileCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "reconcile",
-		Usage:     "finish or undo half-done attach steps (all volumes, or NAME)",
+		Usage:     "finish or undo half-done attach steps and drop containers gone (all volumes, or NAME)",
 		ArgsUsage: "[NAME]",
 		Action: func(c *cli.Context) error {
 			m := volumeManager(c, volume.Options{})
 			if c.NArg() == 0 {
-				return m.ReconcileAll(c.Context, nil)
+				return m.ReconcileAll(c.Context, volumeUserAlive)
 			}
 			name, err := volumeName(c)
 			if err != nil {
 				return err
 			}
-			return m.Reconcile(c.Context, name, nil)
+			return m.Reconcile(c.Context, name, volumeUserAlive)
 		},
 	}
 }

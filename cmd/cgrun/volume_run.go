@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -33,7 +34,11 @@ func (volumeReleaser) Release(r container.Release) error {
 		return fmt.Errorf("volume release data of %s: %w", r.Target, err)
 	}
 	m := volume.NewManager(volume.Options{StateDir: d.StateDir})
-	return m.Detach(context.Background(), r.Target, d.User)
+	err := m.Detach(context.Background(), r.Target, d.User)
+	if errors.Is(err, volume.ErrNotFound) {
+		return nil // not registered: nothing of it can be attached
+	}
+	return err
 }
 
 // volumeRef is -v NAME:/path[:ro] (NAME not a path) or --mount
@@ -77,15 +82,10 @@ func volumeRelease(stateDir, user string, ref volumeRef) container.Release {
 	return container.Release{Kind: releaseVolume, Target: ref.Name, Data: data}
 }
 
-// attachVolume attaches ref for container user and adds to s what exposes
-// it: a bind mount of the staging directory, or (block mode) a device node
-// with its device cgroup rule.
-func attachVolume(ctx context.Context, stateDir, user string, ref volumeRef, s *specs.Spec) error {
-	m := volume.NewManager(volume.Options{StateDir: stateDir})
-	e, err := m.Attach(ctx, ref.Name, user, ref.ReadOnly)
-	if err != nil {
-		return err
-	}
+// exposeVolume adds to s what exposes an attached volume at ref.Target: a
+// bind mount of the staging directory, or (block mode) a device node with
+// its device cgroup rule.
+func exposeVolume(e *volume.Exposure, ref volumeRef, s *specs.Spec) error {
 	if e.Mode == volume.ModeBlock {
 		dev, rule, err := e.OCIDevice(ref.Target)
 		if err != nil {
@@ -104,11 +104,4 @@ func attachVolume(ctx context.Context, stateDir, user string, ref volumeRef, s *
 	}
 	s.Mounts = append(s.Mounts, mnt)
 	return nil
-}
-
-// volumeDeviceResolver resolves an attached volume's name to its disk for
-// --device-read-bps NAME:RATE style limits (spec.ResolverFunc adapts it).
-func volumeDeviceResolver(stateDir string) func(name string) (string, error) {
-	m := volume.NewManager(volume.Options{StateDir: stateDir})
-	return m.ResolveDevice
 }
