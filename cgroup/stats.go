@@ -37,8 +37,11 @@ func ReadStats(paths Paths) (*Stats, error) {
 }
 
 func statsV2(dir string) (*Stats, error) {
-	// Load joins mountpoint and group: "/" + the absolute directory.
-	m, err := cgroup2.Load(dir, cgroup2.WithMountpoint("/"))
+	// Load joins mountpoint and group, and refuses a group under
+	// /sys/fs/cgroup: the parent directory is the mountpoint, the last
+	// element the group (Stat reads only the group's own files).
+	dir = filepath.Clean(dir)
+	m, err := cgroup2.Load("/"+filepath.Base(dir), cgroup2.WithMountpoint(filepath.Dir(dir)))
 	if err != nil {
 		return nil, fmt.Errorf("load cgroup %s: %w", dir, err)
 	}

@@ -42,7 +42,7 @@ func TestStatsOfStress(t *testing.T) {
 	pids := l.file(t, "pids", "pids.current")
 	var rows []statsJSON
 	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &rows), r.Stdout)
-	require.Len(t, rows, 1)
+	require.Len(t, rows, 1, "stderr: %s", r.Stderr)
 	s := rows[0]
 	require.Equal(t, "busy", s.Name)
 	require.Greater(t, s.CPUPercent, 50.0, "stress -c 1 over %d ns", s.WindowNs)

@@ -69,13 +69,13 @@ func statsAction(c *cli.Context) error {
 		if len(ids) > 0 && len(targets) == 0 {
 			return fmt.Errorf("%w: %s", container.ErrNotRunning, c.Args().First())
 		}
-		cur := sampleAll(targets)
+		cur := sampleAll(rt, targets, c.App.ErrWriter)
 		if first {
 			// CPU % needs a window: wait one interval before the first row.
 			if !sleepCtx(ctx, statsInterval) {
 				return nil
 			}
-			prev, cur = cur, sampleAll(targets)
+			prev, cur = cur, sampleAll(rt, targets, c.App.ErrWriter)
 		}
 		rows := []statsEntry{}
 		for _, t := range targets {
@@ -137,13 +137,16 @@ func statsTargets(rt *container.Runtime, ids []string) ([]statsTarget, error) {
 }
 
 // sampleAll reads every target's cgroup; one that ended meanwhile is left
-// out.
-func sampleAll(ts []statsTarget) map[string]statsSample {
+// out, one still running whose cgroup cannot be read is reported on errw.
+func sampleAll(rt *container.Runtime, ts []statsTarget, errw io.Writer) map[string]statsSample {
 	out := map[string]statsSample{}
 	for _, t := range ts {
 		s, err := cgroup.ReadStats(t.paths)
-		if err == nil {
+		switch {
+		case err == nil:
 			out[t.id] = statsSample{stats: s, at: time.Now()}
+		case rt.Running(t.id):
+			fmt.Fprintf(errw, "cgrun: stats of %s: %s\n", t.name, oneLine(err.Error()))
 		}
 	}
 	return out
