@@ -43,6 +43,25 @@ func (h *Host) HasController(name string) bool { _, ok := h.Controllers[name]; r
 // removes.
 func Probe(opts ...Option) (*Host, error) {
 	c := newConfig(opts)
+	h, err := probeLayout(c)
+	if err != nil {
+		return nil, err
+	}
+	for ctl, files := range wantedFiles(h.Mode) {
+		h.probeControllerFiles(c, ctl, files)
+	}
+	h.setSwapAccounting()
+	h.BlockDevices, err = probeBlockDevices(filepath.Join(c.sysfs, "block"))
+	if err != nil {
+		h.Notes = append(h.Notes, err.Error())
+	}
+	h.ISCSI = probeISCSI(c, h.Kernel)
+	return h, nil
+}
+
+// probeLayout reads the cgroup mode, the controllers and the kernel version:
+// what every probe needs, without touching any cgroup.
+func probeLayout(c *config) (*Host, error) {
 	f, err := os.Open(c.mountinfo)
 	if err != nil {
 		return nil, &ReadError{Path: c.mountinfo, Err: err}
@@ -66,30 +85,31 @@ func Probe(opts ...Option) (*Host, error) {
 	} else {
 		h.Notes = append(h.Notes, fmt.Sprintf("kernel version unknown: %v", err))
 	}
-	for ctl, files := range wantedFiles(h.Mode) {
-		dir, ok := h.Controllers[ctl]
-		if !ok {
-			continue
-		}
-		found, note := probeFiles(dir, c.parent, files)
-		for _, f := range files {
-			h.Files[f] = found[f]
-		}
-		if note != "" {
-			h.Notes = append(h.Notes, note)
-		}
+	return h, nil
+}
+
+// probeControllerFiles records which of files a container's cgroup of
+// controller ctl has (nothing when the host lacks ctl).
+func (h *Host) probeControllerFiles(c *config, ctl string, files []string) {
+	dir, ok := h.Controllers[ctl]
+	if !ok {
+		return
 	}
+	found, note := probeFiles(dir, c.parent, files)
+	for _, f := range files {
+		h.Files[f] = found[f]
+	}
+	if note != "" {
+		h.Notes = append(h.Notes, note)
+	}
+}
+
+func (h *Host) setSwapAccounting() {
 	if h.V2() {
 		h.SwapAccounting = h.Files["memory.swap.max"]
 	} else {
 		h.SwapAccounting = h.Files["memory.memsw.limit_in_bytes"]
 	}
-	h.BlockDevices, err = probeBlockDevices(filepath.Join(c.sysfs, "block"))
-	if err != nil {
-		h.Notes = append(h.Notes, err.Error())
-	}
-	h.ISCSI = probeISCSI(c, h.Kernel)
-	return h, nil
 }
 
 // wantedFiles lists, per controller, the control files cgrun's flags need.

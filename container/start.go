@@ -53,6 +53,8 @@ func asStartError(err error) *StartError {
 }
 
 func (run *Running) start(id string, pio IO) error {
+	stopWarm := warmCgroupAttach() // until libcontainer put the init in its cgroup
+	defer stopWarm()
 	st, err := run.rt.Store.Load(id)
 	if err != nil {
 		return err
@@ -80,7 +82,9 @@ func (run *Running) start(id string, pio IO) error {
 		return err
 	}
 	proc.Init = true
-	if err := lc.Start(proc); err != nil {
+	err = lc.Start(proc)
+	stopWarm()
+	if err != nil {
 		return classifyStartError(err)
 	}
 	run.proc = proc

@@ -24,7 +24,7 @@ func (h cgroupHooks) Check(s *specs.Spec) error {
 	if r == nil && len(s.Annotations) == 0 {
 		return nil
 	}
-	host, err := cgroup.Probe(cgroup.WithParent(h.parent))
+	host, err := cgroup.ProbeFor(r, s.Annotations, cgroup.WithParent(h.parent))
 	if err != nil {
 		return fmt.Errorf("probe host cgroups: %w", err)
 	}
