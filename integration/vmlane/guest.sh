@@ -15,7 +15,11 @@ setup() {
 	mount -t devpts devpts /dev/pts
 	mount -t tmpfs tmpfs /dev/shm
 	ln -sf /proc/self/fd /dev/fd
-	mount -t tmpfs tmpfs /var/tmp
+	# Real tmpfs where tests and cgrun write: the root is an overlayfs, and an
+	# overlay upper dir (image store, t.TempDir()) cannot live on overlayfs.
+	mkdir -p /var/lib/cgrun
+	for d in /tmp /var/tmp /var/lib/cgrun; do mount -t tmpfs -o mode=1777 tmpfs $d || return; done
+	chmod 755 /var/lib/cgrun
 	mount -t 9p -o trans=virtio,version=9p2000.L out $OUT || return
 	# cgroup v2 only, delegation-safe, every controller enabled for children.
 	mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup || return
