@@ -5,7 +5,8 @@
 #   bench/bench.sh CGRUN_BIN ROOTFS
 #
 # Env: ROUNDS (interleaved rounds, default 6), RUNS (runs per command per
-# round, default 5), CONCURRENT (default 100), MONITORS (default 5).
+# round, default 5), CONCURRENT (default 100), MONITORS (default 5),
+# CGRUN_BEFORE (another cgrun binary, e.g. an older build: an extra row).
 # Everything it makes (containers, cgroups under /cgrun-bench*, podman
 # containers and the podman image it imports) is removed on exit.
 set -euo pipefail
@@ -26,6 +27,9 @@ CRUN_NS="unshare -m sh -c 'mount -t tmpfs tmpfs /sys/fs/cgroup/unified && exec \
 
 W=$(mktemp -d /tmp/cgrun-bench.XXXXXX)
 log() { echo "bench: $*" >&2; }
+# State roots on a tmpfs, as /run is on a usual host (here /run is on the
+# root disk, where every file created costs an ext4 inode search).
+S=$W/state
 
 need=()
 for p in hyperfine runc crun podman conmon jq util-linux; do
@@ -38,12 +42,12 @@ fi
 
 cleanup() {
 	set +e
-	for id in $("$CGRUN" --root "$W/cgrun" ps -a -q 2>/dev/null); do
-		"$CGRUN" --root "$W/cgrun" rm -f "$id" >/dev/null 2>&1
+	for id in $("$CGRUN" --root "$S/cgrun" ps -a -q 2>/dev/null); do
+		"$CGRUN" --root "$S/cgrun" rm -f "$id" >/dev/null 2>&1
 	done
 	for r in runc crun; do
-		for id in $($r --root "$W/$r" list -q 2>/dev/null); do
-			$r --root "$W/$r" delete -f "$id" >/dev/null 2>&1
+		for id in $($r --root "$S/$r" list -q 2>/dev/null); do
+			$r --root "$S/$r" delete -f "$id" >/dev/null 2>&1
 		done
 	done
 	if [ -n "${PODMAN_OK:-}" ]; then
@@ -53,9 +57,12 @@ cleanup() {
 	for c in /sys/fs/cgroup/*/; do
 		[ -d "$c$PARENT" ] && find "$c$PARENT" -depth -type d -exec rmdir {} + 2>/dev/null
 	done
+	umount "$S" 2>/dev/null
 	rm -rf "$W"
 }
 trap cleanup EXIT
+mkdir -p "$S"
+mount -t tmpfs -o size=256m,mode=0700 cgrun-bench "$S"
 
 # One bundle per runtime on the same rootfs: cgrun's own spec (-m 100m),
 # with the cgroup under the bench parent. runc 1.1 and crun 1.8 know spec 1.0.2.
@@ -84,13 +91,17 @@ PODMAN_CMD="podman run --rm --runtime runc $PODMAN_ULIMITS --label cgrun-bench=$
 
 # Commands by name; the first one is the base of the ratios.
 declare -A CMD=(
-	[cgrun]="$CGRUN --root $W/cgrun run --rm --cgroup-parent $PARENT -m 100m --rootfs $ROOTFS /bin/true"
-	[runc]="runc --root $W/runc run -b $W/b-runc bench-runc"
-	[crun]="$CRUN_NS crun --root $W/crun run -b $W/b-crun bench-crun"
+	[cgrun]="$CGRUN --root $S/cgrun run --rm --cgroup-parent $PARENT -m 100m --rootfs $ROOTFS /bin/true"
+	[runc]="runc --root $S/runc run -b $W/b-runc bench-runc"
+	[crun]="$CRUN_NS crun --root $S/crun run -b $W/b-crun bench-crun"
 	[crun-wrapper]="$CRUN_NS /bin/true"
 	[floor]="unshare -fpmuin chroot $ROOTFS /bin/true"
 )
 ORDER=(cgrun runc crun crun-wrapper floor)
+if [ -n "${CGRUN_BEFORE:-}" ]; then
+	CMD[cgrun-before]="$(readlink -f "$CGRUN_BEFORE") --root $S/cgrun run --rm --cgroup-parent $PARENT -m 100m --rootfs $ROOTFS /bin/true"
+	ORDER+=(cgrun-before)
+fi
 [ -n "$PODMAN_OK" ] && { CMD[podman]=$PODMAN_CMD; ORDER+=(podman); }
 
 # interleave RESULT_PREFIX NAMES...: ROUNDS rounds, each one hyperfine call
@@ -129,12 +140,12 @@ START_TABLE=$(table start cgrun)
 
 # cgrun update latency on a running container, beside runc update.
 log "update latency"
-uid=$("$CGRUN" --root "$W/cgrun" run -d --cgroup-parent "$PARENT" -m 100m --rootfs "$ROOTFS" sleep 1000)
+uid=$("$CGRUN" --root "$S/cgrun" run -d --cgroup-parent "$PARENT" -m 100m --rootfs "$ROOTFS" sleep 1000)
 bundle "$W/b-runc-d" "$PARENT/runc-d" 100m
 jq '.process.args=["sleep","1000"]' "$W/b-runc-d/config.json" >"$W/c.json" && mv "$W/c.json" "$W/b-runc-d/config.json"
-runc --root "$W/runc" run -d -b "$W/b-runc-d" bench-runc-d </dev/null >/dev/null 2>&1
-CMD[cgrun-update]="$CGRUN --root $W/cgrun update -m 200m $uid"
-CMD[runc-update]="runc --root $W/runc update --memory 209715200 bench-runc-d"
+runc --root "$S/runc" run -d -b "$W/b-runc-d" bench-runc-d </dev/null >/dev/null 2>&1
+CMD[cgrun-update]="$CGRUN --root $S/cgrun update -m 200m $uid"
+CMD[runc-update]="runc --root $S/runc update --memory 209715200 bench-runc-d"
 interleave update cgrun-update runc-update
 UPDATE_TABLE=$(table update cgrun-update)
 got=$(cat "/sys/fs/cgroup/memory$PARENT/$uid/memory.limit_in_bytes")
@@ -156,8 +167,8 @@ avg_rss() { # NAME PIDS...
 log "monitor memory ($MONITORS detached containers each)"
 mpids=()
 for ((i = 0; i < MONITORS; i++)); do
-	id=$("$CGRUN" --root "$W/cgrun" run -d --cgroup-parent "$PARENT" -m 100m --rootfs "$ROOTFS" sleep 1000)
-	mpids+=("$("$CGRUN" --root "$W/cgrun" inspect "$id" | jq -r '(if type == "array" then .[0] else . end).monitorPid')")
+	id=$("$CGRUN" --root "$S/cgrun" run -d --cgroup-parent "$PARENT" -m 100m --rootfs "$ROOTFS" sleep 1000)
+	mpids+=("$("$CGRUN" --root "$S/cgrun" inspect "$id" | jq -r '(if type == "array" then .[0] else . end).monitorPid')")
 done
 sleep 1
 MEM_TABLE="| monitor | containers | VmRSS KiB | RssAnon KiB | Pss KiB |
@@ -190,8 +201,8 @@ log "$CONCURRENT concurrent containers"
 for ((i = 0; i < CONCURRENT; i++)); do bundle "$W/cr/$i" "$PARENT/cr-$i" 64m; done
 CONC_TABLE="| runner | containers | total ms | failures |
 |---|---:|---:|---:|
-$(concurrent cgrun "$CGRUN --root $W/cgrun run --rm --cgroup-parent $PARENT -m 64m --rootfs $ROOTFS /bin/true #")
-$(concurrent runc "i_() { runc --root $W/runc run -b $W/cr/\$1 bench-c-\$1; }; i_")"
+$(concurrent cgrun "$CGRUN --root $S/cgrun run --rm --cgroup-parent $PARENT -m 64m --rootfs $ROOTFS /bin/true #")
+$(concurrent runc "i_() { runc --root $S/runc run -b $W/cr/\$1 bench-c-\$1; }; i_")"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 cat <<EOF
@@ -200,13 +211,13 @@ cat <<EOF
 Machine: $(nproc) CPUs, kernel $(uname -r), cgroup $(if [ -f /sys/fs/cgroup/cgroup.controllers ]; then echo v2; elif mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then echo "v1 hybrid (empty cgroup2 at /sys/fs/cgroup/unified)"; else echo v1; fi).
 Versions: $("$CGRUN" --version 2>/dev/null || echo "cgrun $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null)"), $(runc --version | head -1), $(crun --version | head -1), $(podman --version).
 Load average (1, 5, 15 min): $load_before before, $load_after after.
-Command: \`ROUNDS=$ROUNDS RUNS=$RUNS make bench\` ($ROUNDS interleaved rounds, each one hyperfine -N call over all commands in rotated order, $RUNS runs + 1 warm-up each).
+Command: \`ROUNDS=$ROUNDS RUNS=$RUNS${CGRUN_BEFORE:+ CGRUN_BEFORE=$(basename "$CGRUN_BEFORE")} make bench\` ($ROUNDS interleaved rounds, each one hyperfine -N call over all commands in rotated order, $RUNS runs + 1 warm-up each).
 
 ### Start-to-exit of /bin/true, 100 MiB memory limit, fresh container
 
 $START_TABLE
 
-- cgrun: \`cgrun run --rm -m 100m --rootfs ROOTFS /bin/true\`; runc and crun: \`run\` on a bundle of the same rootfs with the config.json \`cgrun spec -m 100m\` prints.
+- cgrun: \`cgrun run --rm -m 100m --rootfs ROOTFS /bin/true\`${CGRUN_BEFORE:+ (cgrun-before: the same with the binary \`$(basename "$CGRUN_BEFORE")\`)}; every state root (--root) on a tmpfs; runc and crun: \`run\` on a bundle of the same rootfs with the config.json \`cgrun spec -m 100m\` prints.
 - crun refuses this hybrid host, so it runs inside \`unshare -m\` + a tmpfs on /sys/fs/cgroup/unified; the row crun-wrapper is that wrapper alone (crun's own time is about crun minus crun-wrapper).
 - podman: $(if [ -n "$PODMAN_OK" ]; then echo "\`podman run --rm --runtime runc --memory 100m\` of the rootfs imported with \`podman import\` (podman's crun refuses hybrid cgroups; ulimits lowered because this host's hard rlimits are below podman's defaults and no CAP_SYS_RESOURCE)"; else echo "not measured: $podman_why"; fi).
 - floor: \`unshare -fpmuin chroot ROOTFS /bin/true\`: namespaces and exec, no cgroup, no mounts.

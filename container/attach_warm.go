@@ -4,50 +4,29 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
-	"time"
 
 	"github.com/opencontainers/cgroups"
 )
 
-// attachWarmInterval is how often warmCgroupAttach repeats its write: well
-// under one RCU grace period, so the fast path never lapses meanwhile.
-const attachWarmInterval = 2 * time.Millisecond
-
-// warmCgroupAttach takes the waiting out of the container's first
-// cgroup.procs write. Every cgroup migration takes the kernel's global
-// cgroup_threadgroup_rwsem for writing, and the first writer after a quiet
-// spell waits one RCU grace period (10 to 25 ms here) before the lock is
-// its; writers within a grace period of the previous one do not wait. So
-// while cgrun does the rest of the start (state, libcontainer's config, the
-// init's re-exec), a goroutine writes this process's own PID into the
-// cgroup it already is in (a migration that moves nothing) every few
-// milliseconds, and libcontainer's writes that put the init into the
-// container's cgroup find the fast path. stop ends the writes (calling it
-// again does nothing); a host where the write fails gets no head start.
-func warmCgroupAttach() (stop func()) {
-	done := make(chan struct{})
+// WarmCgroupAttach takes the waiting out of the container's first
+// cgroup.procs write, in the background. Every cgroup migration takes the
+// kernel's global cgroup_threadgroup_rwsem for writing, and the first writer
+// after a quiet spell waits one RCU grace period (10 to 25 ms on this
+// project's cgroup v1 host) before the lock is its; a writer within about a
+// grace period of the previous one does not wait. So a goroutine writes
+// this process's own PID into the cgroup it already is in (a migration that
+// moves nothing) while cgrun does the rest of the start, and libcontainer's
+// writes that put the init into the container's cgroup a few milliseconds
+// later find the fast path or a grace period already under way. One write
+// per call, no loop: repeated writes would slow every fork on the host and
+// each other when many containers start at once. A host where the write
+// fails just gets no head start.
+func WarmCgroupAttach() {
 	go func() {
-		procs := ownCgroupProcs()
-		if procs == "" {
-			return
-		}
-		pid := []byte(strconv.Itoa(os.Getpid()))
-		t := time.NewTicker(attachWarmInterval)
-		defer t.Stop()
-		for {
-			if err := os.WriteFile(procs, pid, 0); err != nil {
-				return
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
+		if procs := ownCgroupProcs(); procs != "" {
+			_ = os.WriteFile(procs, []byte(strconv.Itoa(os.Getpid())), 0)
 		}
 	}()
-	var once sync.Once
-	return func() { once.Do(func() { close(done) }) }
 }
 
 // ownCgroupProcs is the cgroup.procs file of the cgroup this process is

@@ -53,8 +53,6 @@ func asStartError(err error) *StartError {
 }
 
 func (run *Running) start(id string, pio IO) error {
-	stopWarm := warmCgroupAttach() // until libcontainer put the init in its cgroup
-	defer stopWarm()
 	st, err := run.rt.Store.Load(id)
 	if err != nil {
 		return err
@@ -72,6 +70,7 @@ func (run *Running) start(id string, pio IO) error {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("become subreaper: %w", err)
 	}
+	WarmCgroupAttach() // again, so the grace period is fresh when the init joins its cgroup
 	lc, err := libcontainer.Create(run.rt.Store.runcRoot(id), id, cfg)
 	if err != nil {
 		return fmt.Errorf("create container: %w", err)
@@ -82,9 +81,7 @@ func (run *Running) start(id string, pio IO) error {
 		return err
 	}
 	proc.Init = true
-	err = lc.Start(proc)
-	stopWarm()
-	if err != nil {
+	if err := lc.Start(proc); err != nil {
 		return classifyStartError(err)
 	}
 	run.proc = proc

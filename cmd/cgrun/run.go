@@ -61,6 +61,7 @@ func runFlags() []cli.Flag {
 }
 
 func runAction(c *cli.Context, vols *runVolumes) error {
+	container.WarmCgroupAttach() // the start's cgroup attach wait overlaps what comes before it
 	rt, err := newRuntime(c, c.String(flagCgroupParent))
 	if err != nil {
 		return err
