@@ -32,24 +32,34 @@ setup() {
 	# Fail fast on refused logins (Debian waits 8 x 15 s), in the guest's copy only.
 	sed -i -e 's/^node.session.initial_login_retry_max.*/node.session.initial_login_retry_max = 2/' \
 		-e 's/^node.conn\[0\].timeo.login_timeout.*/node.conn[0].timeo.login_timeout = 5/' /etc/iscsi/iscsid.conf
+	local t0; t0=$(up)
 	modprobe -a iscsi_tcp sd_mod loop bfq configfs iscsi_target_mod target_core_file target_core_iblock || return
+	STEPS="modprobe=$(awk -v a="$t0" -v b="$(up)" 'BEGIN{printf "%.1f", b-a}')s"
+	t0=$(up)
 	mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config || return
 	/lib/systemd/systemd-udevd --daemon >/dev/null 2>&1 || echo "vmlane: udevd failed"
 	tgtd --iscsi portal=127.0.0.1:3260 > /var/tmp/tgtd.log 2>&1 || return
 	local i
 	for i in $(seq 100); do tgtadm --op show --mode sys > /dev/null 2>&1 && break; sleep 0.1; done
 	iscsid || return
+	STEPS="$STEPS udevd+tgtd+iscsid=$(awk -v a="$t0" -v b="$(up)" 'BEGIN{printf "%.1f", b-a}')s"
 }
 
 run_tests() {
 	. "$RUN/env"
-	local args=(-test.v -test.count=1 "-test.timeout=$VM_TEST_TIMEOUT") rc=0 r bin dir pkg
+	local args=(-test.v -test.count=1) rc=0 r bin dir pkg left
 	[ -n "$VM_TESTRUN" ] && args+=("-test.run=$VM_TESTRUN")
 	# shellcheck disable=SC2206 # VM_TESTARGS is a list of flags
 	[ -n "$VM_TESTARGS" ] && args+=($VM_TESTARGS)
 	while IFS=$'\t' read -r bin dir pkg; do
 		echo "vmlane: === $pkg"
-		(cd "$dir" && exec "$bin" "${args[@]}") 2>&1 | tee -a $OUT/test.log
+		# Each binary gets what is left before qemu's timeout, less 20 s to
+		# report: a hung test panics with its goroutines instead of vanishing.
+		left=$(awk -v t="$VM_TIMEOUT" -v u="$(up)" 'BEGIN{printf "%d", t - 20 - u}')
+		if [ "$left" -lt 10 ]; then
+			echo "vmlane: FAIL: no time left for $pkg (VM_TIMEOUT=$VM_TIMEOUT)"; rc=1; continue
+		fi
+		(cd "$dir" && exec "$bin" "${args[@]}" "-test.timeout=${left}s") 2>&1 | tee -a $OUT/test.log
 		r=${PIPESTATUS[0]}
 		echo "vmlane: --- $pkg exit $r"
 		[ "$r" = 0 ] || rc=$r
@@ -72,7 +82,7 @@ else
 	fi
 fi
 G2=$(up)
-echo "boot=${G0}s setup=$(awk -v a=$G0 -v b=$G1 'BEGIN{printf "%.1f", b-a}')s tests=$(awk -v a=$G1 -v b=$G2 'BEGIN{printf "%.1f", b-a}')s" > $OUT/timing
+echo "boot=${G0}s setup=$(awk -v a=$G0 -v b=$G1 'BEGIN{printf "%.1f", b-a}')s [$STEPS] tests=$(awk -v a=$G1 -v b=$G2 'BEGIN{printf "%.1f", b-a}')s" > $OUT/timing
 echo "$rc" > $OUT/rc
 sync
 umount $OUT
