@@ -110,10 +110,21 @@ func TestExec(t *testing.T) {
 			t.Errorf("exec: want the container's memory limit, got %s", r)
 		}
 	}
-	// The exec'd process joins the container's cgroup.
-	if r := c.Cmd("exec", id, "sh", "-c", "cat /proc/self/cgroup"); !strings.Contains(r.Stdout, id) {
-		t.Errorf("exec'd process is not in the container's cgroup: %s", r)
+	// The exec'd process joins the container's cgroup: inside, v1 shows the
+	// container's path and v2's cgroup namespace shows its root; from the
+	// host, every cgroup directory of the container lists its PID.
+	self, joined, all := execInCgroup(t, c, id)
+	if testutil.CgroupMode() == testutil.V2 {
+		if self != "0::/" {
+			t.Errorf("exec'd process: /proc/self/cgroup %q, want %q (its cgroup namespace's root)", self, "0::/")
+		}
+	} else if !strings.Contains(self, id) {
+		t.Errorf("exec'd process: /proc/self/cgroup %q does not name the container", self)
 	}
+	if len(all) == 0 || len(joined) != len(all) {
+		t.Errorf("exec'd process is in %v of the container's cgroups %v (read from the host)", joined, all)
+	}
+	t.Logf("exec'd process: in %d cgroup directories from the host", len(joined))
 	for _, tc := range []struct {
 		cmd  []string
 		want int
