@@ -1,12 +1,17 @@
 package cgroup
 
-import specs "github.com/opencontainers/runtime-spec/specs-go"
+import (
+	"path/filepath"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
 
 // ProbeFor probes only what Supports needs to judge r and annotations: the
 // cgroup mode and controllers always, control files only of the controllers
 // whose set flags depend on a file (swap, block I/O weights, extension
-// knobs), and no block devices or iSCSI. It is the probe on the start path
-// of every container; Probe is the full one `cgrun check` prints.
+// knobs), block devices only for weights, and no iSCSI. It is the probe on
+// the start path of every container; Probe is the full one `cgrun check`
+// prints.
 func ProbeFor(r *specs.LinuxResources, annotations map[string]string, opts ...Option) (*Host, error) {
 	c := newConfig(opts)
 	h, err := probeLayout(c)
@@ -24,6 +29,8 @@ func ProbeFor(r *specs.LinuxResources, annotations map[string]string, opts ...Op
 	}
 	if set["--blkio-weight"] || set["--blkio-weight-device"] {
 		need[ioController(h.V2())] = true
+		// weights act only under bfq: Supports and Warnings read schedulers
+		h.BlockDevices, _ = probeBlockDevices(filepath.Join(c.sysfs, "block"))
 	}
 	requested := map[string]bool{}
 	for _, e := range exts {

@@ -4,15 +4,19 @@ import specs "github.com/opencontainers/runtime-spec/specs-go"
 
 // Supports refuses what this host cannot honour: a limit of r whose
 // controller or file is missing, --memory-swappiness and --oom-kill-disable
-// on cgroup v2, an extension knob whose file this kernel lacks. The error is
-// an *UnsupportedError worded as `cgrun check` words the flag. The first
-// refusal in Flags' order is returned.
+// on cgroup v2, a --blkio-weight-device on a device bfq does not schedule,
+// an extension knob whose file this kernel lacks. The error is an
+// *UnsupportedError worded as `cgrun check` words the flag (the device, for a
+// device weight). The first refusal in Flags' order is returned.
 func Supports(host *Host, r *specs.LinuxResources, annotations map[string]string) error {
 	set := setFlags(r)
 	for _, f := range host.Flags() {
 		if set[f.Flag] && !f.Supported {
 			return &UnsupportedError{Flag: f.Flag, Reason: f.Reason}
 		}
+	}
+	if err := weightDeviceRefusal(host, r); err != nil {
+		return err
 	}
 	exts, err := Extensions(annotations)
 	if err != nil {

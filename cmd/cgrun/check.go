@@ -92,6 +92,9 @@ func writeCheckTable(out io.Writer, rep checkReport) error {
 		case d.BFQAvailable:
 			bfq = "bfq available"
 		}
+		if why := d.WeightReason(); why != "" {
+			bfq += "; --blkio-weight-device refused: " + why
+		}
 		fmt.Fprintf(w, "block device %s\t%s scheduler %s, %s\n", d.Name, d.MajMin, d.Scheduler, bfq)
 	}
 	for _, n := range h.Notes {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -12,7 +14,8 @@ import (
 // the host-support check before anything is created, the extension knobs
 // between libcontainer's Start and Exec, and the OOM-kill read-back.
 type cgroupHooks struct {
-	parent string // the --cgroup-parent the host probe looks under
+	parent string       // the --cgroup-parent the host probe looks under
+	warn   func(string) // prints a warning line (nil: none)
 }
 
 // Check implements container.CgroupHooks.
@@ -28,7 +31,31 @@ func (h cgroupHooks) Check(s *specs.Spec) error {
 	if err != nil {
 		return fmt.Errorf("probe host cgroups: %w", err)
 	}
-	return cgroup.Supports(host, r, s.Annotations)
+	if err := cgroup.Supports(host, r, s.Annotations); err != nil {
+		return err
+	}
+	if h.warn != nil {
+		for _, w := range cgroup.Warnings(host, r) {
+			h.warn(w)
+		}
+	}
+	return nil
+}
+
+// warnOnce returns a warn func for cgroupHooks that writes each distinct
+// warning once as "cgrun: warning: ..." on w (a run checks its spec again
+// when a volume is attached).
+func warnOnce(w io.Writer) func(string) {
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	return func(msg string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !seen[msg] {
+			seen[msg] = true
+			fmt.Fprintln(w, "cgrun: warning: "+msg)
+		}
+	}
 }
 
 // Apply implements container.CgroupHooks.

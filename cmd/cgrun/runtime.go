@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/cgrun/cgrun/container"
@@ -13,7 +15,11 @@ func newRuntime(c *cli.Context, cgroupParent string) (*container.Runtime, error)
 	if cgroupParent == "" {
 		cgroupParent = container.DefaultCgroupParent
 	}
-	return container.NewRuntime(c.String("root"), cgroupHooks{parent: cgroupParent}, releasers())
+	errw := c.App.ErrWriter
+	if errw == nil {
+		errw = os.Stderr
+	}
+	return container.NewRuntime(c.String("root"), cgroupHooks{parent: cgroupParent, warn: warnOnce(errw)}, releasers())
 }
 
 // releasers are the Releasers beyond the container package's own (mounts):
