@@ -12,16 +12,18 @@ import (
 )
 
 // The start-path probe judges like the full one: a memory limit needs no
-// control file and leaves the cgroup tree untouched; swap without swap
-// accounting, and a knob this kernel lacks, are refused with the same error.
+// control file and leaves the cgroup tree untouched; swap is accepted where
+// the memsw file exists (so the lean probe did look for it), a knob this
+// kernel lacks is refused with the same error.
 func TestProbeForJudgesLikeProbe(t *testing.T) {
 	t.Parallel()
 	h := newFakeHost(t, slices.Clone(v1Mounts))
 	fakeFiles(t, h.root, map[string]string{
-		"memory/memory.limit_in_bytes":      "9223372036854771712\n",
-		"memory/memory.soft_limit_in_bytes": "0\n",
-		"memory/memory.swappiness":          "60\n",
-		"memory/memory.oom_control":         "oom_kill_disable 0\n",
+		"memory/memory.limit_in_bytes":       "9223372036854771712\n",
+		"memory/memory.memsw.limit_in_bytes": "9223372036854771712\n",
+		"memory/memory.soft_limit_in_bytes":  "0\n",
+		"memory/memory.swappiness":           "60\n",
+		"memory/memory.oom_control":          "oom_kill_disable 0\n",
 	})
 	limit, swap := int64(100<<20), int64(200<<20)
 	cases := []struct {
@@ -31,7 +33,7 @@ func TestProbeForJudgesLikeProbe(t *testing.T) {
 		flag string // refused flag, "" if accepted
 	}{
 		{name: "memory", r: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}}},
-		{name: "swap", r: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit, Swap: &swap}}, flag: "--memory-swap"},
+		{name: "swap", r: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit, Swap: &swap}}},
 		{name: "knob", r: &specs.LinuxResources{}, ann: map[string]string{AnnotationWmarkRatio: "60"}, flag: "--memory-wmark-ratio"},
 	}
 	for _, tc := range cases {
