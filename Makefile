@@ -72,12 +72,18 @@ $(TESTIMAGE_OCI)/index.json: $(TESTIMAGE) integration/testimage/mkoci/main.go
 	$(GO) run ./integration/testimage/mkoci $(TESTIMAGE) $(TESTIMAGE_OCI)
 
 # cgrun's main job: limits from flags, in the kernel before the process runs.
+# The container reads its own cgroup files: v2's where /sys/fs/cgroup is
+# cgroup2, else v1's. --memory-swap equal to -m: no swap to escape to, so the
+# kills below happen whether or not the host has swap.
+DEMO_FILES := cd /sys/fs/cgroup; if [ -f cgroup.controllers ]; then fs="memory.max cpu.max pids.max"; \
+	else fs="memory/memory.limit_in_bytes cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us pids/pids.max"; fi; \
+	for f in $$fs; do echo "$$f: $$(cat $$f)"; done
 demo: deps build image
-	$(BIN) run --rm -m 100M --cpus 0.5 --pids-limit 50 $(TESTIMAGE) sh -c 'for f in memory/memory.limit_in_bytes cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us pids/pids.max; do echo "$$f: $$(cat /sys/fs/cgroup/$$f)"; done'
-	@echo '--- stress --vm-bytes 150M under -m 100M: the memory cgroup kills the worker'
-	$(BIN) run --rm -m 100M --cpus 0.5 $(TESTIMAGE) stress --vm 1 --vm-bytes 150M --timeout 10; echo "exit code $$?"
-	@echo '--- the string-doubling loop under -m 20m: OOM-killed, exit code 137'
-	$(BIN) run --rm -m 20m $(TESTIMAGE) sh -c 'x=a; while true; do x=$$x$$x$$x$$x; done'; echo "exit code $$?"
+	$(BIN) run --rm -m 100M --cpus 0.5 --pids-limit 50 $(TESTIMAGE) sh -c '$(DEMO_FILES)'
+	@echo '--- stress --vm-bytes 150M under -m 100M --memory-swap 100M: the memory cgroup kills the worker'
+	$(BIN) run --rm -m 100M --memory-swap 100M --cpus 0.5 $(TESTIMAGE) stress --vm 1 --vm-bytes 150M --timeout 10; echo "exit code $$?"
+	@echo '--- the string-doubling loop under -m 20m --memory-swap 20m: OOM-killed, exit code 137'
+	$(BIN) run --rm -m 20m --memory-swap 20m $(TESTIMAGE) sh -c 'x=a; while true; do x=$$x$$x$$x$$x; done'; echo "exit code $$?"
 
 # cgrun beside runc, crun, podman and a namespace floor, interleaved, in one
 # run (bench/bench.sh installs hyperfine, crun, podman, conmon when missing).
