@@ -13,6 +13,15 @@ import (
 // pollInterval is how often Wait and Stop look at the owner lock.
 const pollInterval = 20 * time.Millisecond
 
+// exitTimeout is how long Stop and Remove wait, after SIGKILL, for the
+// process to end and its exit to be recorded.
+const exitTimeout = 10 * time.Second
+
+// releaseTimeout bounds the wait for an owner that recorded the exit and
+// still gives back what the container held (a volume detach flushes and
+// logs out; each of its steps is bounded on its own).
+const releaseTimeout = 3 * time.Minute
+
 // Running reports whether container id's process runs: its owner waits for
 // it, or (the owner died) libcontainer still sees it running.
 func (r *Runtime) Running(id string) bool {
@@ -47,8 +56,10 @@ func (r *Runtime) Kill(id string, sig unix.Signal) error {
 }
 
 // Wait waits until container id has ended and its owner recorded the exit
-// (timeout <= 0: no limit), and returns the recorded state. A container
-// removed meanwhile (--rm) returns ErrNotFound.
+// (timeout <= 0: no limit), then until the owner has released what the
+// container held (its own bound, releaseTimeout, when timeout > 0), and
+// returns the recorded state. A container removed meanwhile (--rm) returns
+// ErrNotFound.
 func (r *Runtime) Wait(id string, timeout time.Duration) (*State, error) {
 	deadline := time.Now().Add(timeout)
 	for r.Running(id) {
@@ -57,10 +68,11 @@ func (r *Runtime) Wait(id string, timeout time.Duration) (*State, error) {
 		}
 		time.Sleep(pollInterval)
 	}
-	// The owner gives up its lock after recording; wait for that too.
+	// The owner gives up its lock after recording and releasing.
+	deadline = time.Now().Add(releaseTimeout)
 	for r.Store.OwnerAlive(id) {
 		if timeout > 0 && time.Now().After(deadline) {
-			return nil, fmt.Errorf("%w waiting for %s to stop", ErrTimeout, ShortID(id))
+			return nil, fmt.Errorf("%w waiting for %s to release what it held", ErrTimeout, ShortID(id))
 		}
 		time.Sleep(pollInterval)
 	}
@@ -84,7 +96,7 @@ func (r *Runtime) Stop(id string, grace time.Duration) error {
 	if err := r.Kill(id, unix.SIGKILL); err != nil && !errors.Is(err, ErrNotRunning) {
 		return err
 	}
-	_, err := r.Wait(id, 10*time.Second)
+	_, err := r.Wait(id, exitTimeout)
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
@@ -102,7 +114,7 @@ func (r *Runtime) Remove(id string, force bool) error {
 		if err := r.Kill(id, unix.SIGKILL); err != nil && !errors.Is(err, ErrNotRunning) {
 			return err
 		}
-		if _, err := r.Wait(id, 10*time.Second); err != nil {
+		if _, err := r.Wait(id, exitTimeout); err != nil {
 			if errors.Is(err, ErrNotFound) {
 				return nil
 			}
@@ -112,7 +124,7 @@ func (r *Runtime) Remove(id string, force bool) error {
 	// An owner that outlived the process (still cleaning up) is waited
 	// for; one that died is taken over.
 	owner, err := r.Store.takeOwnership(id)
-	for i := 0; err != nil && i < 500; i++ {
+	for deadline := time.Now().Add(releaseTimeout); err != nil && time.Now().Before(deadline); {
 		if _, serr := os.Stat(r.Store.Dir(id)); os.IsNotExist(serr) {
 			return nil
 		}

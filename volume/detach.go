@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/moby/sys/mountinfo"
+	"golang.org/x/sys/unix"
 )
 
 // Detach removes container user from volume name; when no other container
@@ -41,6 +42,7 @@ func (m *Manager) teardown(ctx context.Context, v *Volume, a *Attachment) error 
 		return err
 	}
 	if a.Staging != "" {
+		syncFS(a.Staging) // journal and data on the disk while it is there
 		if err := m.mounter.Unmount(a.Staging); err != nil {
 			return err
 		}
@@ -52,6 +54,11 @@ func (m *Manager) teardown(ctx context.Context, v *Volume, a *Attachment) error 
 		disk, _ = m.sys.FindDisk(v.IQN, v.Portal, v.LUN)
 	}
 	if disk != "" && m.sys.DiskExists(disk) {
+		// A container's mount namespace can hold the filesystem a moment
+		// after its process died: never delete the disk under it.
+		if err := m.waitUnheld(ctx, m.sys.DevPath(disk)); err != nil {
+			return err
+		}
 		if err := m.disk.Flush(ctx, m.sys.DevPath(disk)); err != nil {
 			return err
 		}
@@ -191,4 +198,38 @@ func (m *Manager) reconcileLocked(ctx context.Context, v *Volume, alive func(str
 		return m.store.putAttachment(a)
 	}
 	return nil
+}
+
+// syncFS flushes the filesystem mounted at dir (best effort).
+func syncFS(dir string) {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	_ = unix.Syncfs(fd)
+	_ = unix.Close(fd)
+}
+
+// waitUnheld waits, bounded, until no filesystem holds the block device
+// dev (an exclusive open succeeds; EBUSY while a superblock still has it).
+func (m *Manager) waitUnheld(ctx context.Context, dev string) error {
+	deadline := time.Now().Add(m.opts.DeviceTimeout)
+	for {
+		fd, err := unix.Open(dev, unix.O_RDONLY|unix.O_EXCL|unix.O_CLOEXEC, 0)
+		if err == nil {
+			_ = unix.Close(fd)
+			return nil
+		}
+		if !errors.Is(err, unix.EBUSY) {
+			return nil // gone or not a device: nothing holds it
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w: %s is still held (mounted elsewhere) after %s", ErrInUse, dev, m.opts.DeviceTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(m.opts.Poll):
+		}
+	}
 }
