@@ -126,6 +126,7 @@ func TestUpdateEachLimit(t *testing.T) {
 			if tc.skip != "" {
 				t.Skip(tc.skip)
 			}
+			t.Parallel() // file values only: each case has its own container
 			l := runLive(t, c, "u"+string(rune('a'+i)), tc.run, "sleep", "1000")
 			t.Cleanup(func() { c.Cmd("rm", "-f", l.name) })
 			if !l.has(tc.ctl, tc.file) {

@@ -41,6 +41,7 @@ func TestV2LimitFiles(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // file values only: each case has its own container
 			r := v2Run(t, tc.limits, "cat", "/sys/fs/cgroup/"+tc.file)
 			if r.Code != 0 || r.Stdout != tc.want {
 				t.Errorf("cgrun run %s: cat %s: %s; want stdout %q", strings.Join(tc.limits, " "), tc.file, r, tc.want)
@@ -67,6 +68,7 @@ func TestV2IOMaxFiles(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // file values only: each case has its own container
 			r := v2Run(t, tc.limits, "cat", "/sys/fs/cgroup/io.max")
 			if r.Code != 0 || r.Stdout != tc.want {
 				t.Errorf("cgrun run %s: cat io.max: %s; want %q", strings.Join(tc.limits, " "), r, tc.want)

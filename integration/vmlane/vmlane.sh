@@ -130,7 +130,10 @@ T3=$(now)
 cp "$RUN/out/test.log" "$OUTDIR/test.log" 2>/dev/null || true
 [ -s "$RUN/out/timing" ] && GT=$(cat "$RUN/out/timing") || GT="guest: no timing"
 echo "vmlane: TIMING build=$(dt "$T0" "$T1")s initrd+kernel=$(dt "$T1" "$T2")s vm=$(dt "$T2" "$T3")s ($GT) total=$(dt "$T0" "$T3")s"
-[ "$qrc" = 124 ] && echo "vmlane: FAIL: qemu killed after VM_TIMEOUT=${VM_TIMEOUT:-570}s"
+if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+	echo "vmlane: FAIL: qemu killed after VM_TIMEOUT=${VM_TIMEOUT:-570}s; the guest's log ends:"
+	tail -n 40 "$OUTDIR/test.log" 2>/dev/null | sed 's/^/  | /'
+fi
 if ! rc=$(cat "$RUN/out/rc" 2>/dev/null) || [ -z "$rc" ]; then
 	echo "vmlane: FAIL: the guest produced no result (qemu rc=$qrc); console in $OUTDIR/console.log"
 	exit 1
