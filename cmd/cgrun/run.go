@@ -62,6 +62,12 @@ func runFlags() []cli.Flag {
 
 func runAction(c *cli.Context, vols *runVolumes) error {
 	container.WarmCgroupAttach() // the start's cgroup attach wait overlaps what comes before it
+	var sigs *signalForwarder
+	if !c.Bool(flagDetach) {
+		// caught from here on, held until the container's process exists
+		sigs = forwardSignalsSoon()
+		defer sigs.stop()
+	}
 	rt, err := newRuntime(c, c.String(flagCgroupParent))
 	if err != nil {
 		return err
@@ -84,5 +90,5 @@ func runAction(c *cli.Context, vols *runVolumes) error {
 	if cfg.Detached {
 		return runDetached(c, rt, st)
 	}
-	return runForeground(rt, st, c.Bool(flagInteractive))
+	return runForeground(rt, st, sigs, c.Bool(flagInteractive))
 }

@@ -7,10 +7,9 @@ import (
 )
 
 // runForeground starts the container with cgrun's own stdio, forwards the
-// signals cgrun receives to it, waits, and exits with its code.
-func runForeground(rt *container.Runtime, st *container.State, interactive bool) error {
-	sigs := forwardSignals() // before the start, so none is lost meanwhile
-	defer sigs.stop()
+// signals sigs caught to it, waits, and exits with its code.
+func runForeground(rt *container.Runtime, st *container.State, sigs *signalForwarder, interactive bool) error {
+	sigs.wait() // every signal caught before the start, so none is lost meanwhile
 
 	pio := container.IO{Stdout: os.Stdout, Stderr: os.Stderr}
 	if interactive {

@@ -19,14 +19,31 @@ type signalForwarder struct {
 	target  func(os.Signal) error
 	resize  func()
 	pending []os.Signal
+	ready   chan struct{} // closed once every signal is caught
 }
 
 func forwardSignals() *signalForwarder {
-	f := &signalForwarder{ch: make(chan os.Signal, 64)}
-	signal.Notify(f.ch)
-	go f.loop()
+	f := forwardSignalsSoon()
+	<-f.ready
 	return f
 }
+
+// forwardSignalsSoon catches the signals in the background: signal.Notify
+// of every signal is one hand-off per signal with the runtime's signal
+// goroutine (locked to its thread), 2 to 6 ms in all, which then overlaps
+// the caller's work. Call wait before the container's process can exist.
+func forwardSignalsSoon() *signalForwarder {
+	f := &signalForwarder{ch: make(chan os.Signal, 64), ready: make(chan struct{})}
+	go func() {
+		signal.Notify(f.ch)
+		close(f.ready)
+		f.loop()
+	}()
+	return f
+}
+
+// wait returns once every signal is caught.
+func (f *signalForwarder) wait() { <-f.ready }
 
 func (f *signalForwarder) loop() {
 	for s := range f.ch {
@@ -66,4 +83,7 @@ func (f *signalForwarder) onResize(resize func()) {
 	f.mu.Unlock()
 }
 
-func (f *signalForwarder) stop() { signal.Stop(f.ch) }
+func (f *signalForwarder) stop() {
+	f.wait()
+	signal.Stop(f.ch)
+}
