@@ -91,8 +91,12 @@ func (r *Runtime) removeDir(id string) error {
 		return err
 	}
 	defer l.Unlock()
+	st, lerr := r.Store.Load(id)
 	if err := os.RemoveAll(r.Store.Dir(id)); err != nil {
 		return fmt.Errorf("remove container state: %w", err)
 	}
-	return nil
+	if lerr != nil { // no state, so its name (if any) is stale and reclaimable
+		return nil
+	}
+	return r.Store.releaseName(st.Name, id)
 }

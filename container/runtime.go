@@ -100,20 +100,9 @@ func (r *Runtime) Prepare(cfg Config) (*State, error) {
 	}
 	cfg.Spec.Linux.CgroupsPath = path.Join(parent, id)
 
-	l, err := r.Store.lockRoot()
-	if err != nil {
-		return nil, err
-	}
-	defer l.Unlock()
-	all, err := r.Store.List()
-	if err != nil {
-		return nil, err
-	}
-	for _, o := range all {
-		if o.Name == cfg.Name {
-			return nil, fmt.Errorf("%w: %q (container %s)", ErrNameInUse, cfg.Name, ShortID(o.ID))
-		}
-	}
+	// The state is written before the name is reserved, so a reserved name
+	// always leads to a state (see names.go); a start that loses the name
+	// removes its state again.
 	dir := r.Store.Dir(id)
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("container state: %w", err)
@@ -130,6 +119,10 @@ func (r *Runtime) Prepare(cfg Config) (*State, error) {
 		Releases:    cfg.Releases,
 	}
 	if err := writeState(dir, st); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	if err := r.Store.reserveName(st.Name, id); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err
 	}
