@@ -18,9 +18,11 @@ all: build
 
 build: $(BIN)
 
+# urfave_cli_no_docs: without cli's man/markdown generators, whose package
+# inits (blackfriday) every cgrun process and every container's init paid.
 $(BIN): $(shell find cmd spec blkio cgroup volume $(wildcard container image) -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
 	@mkdir -p bin
-	$(GO) build -trimpath -o $@ ./cmd/cgrun
+	$(GO) build -trimpath -tags urfave_cli_no_docs -o $@ ./cmd/cgrun
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
