@@ -46,7 +46,7 @@ func resourceFlagsWith(r spec.DeviceResolver) []cli.Flag {
 	}
 	return []cli.Flag{
 		g(flagMemory, []string{"m"}, spec.NewMemory(), "memory limit (e.g. 100m; at least 4m)"),
-		g(flagMemorySwap, nil, spec.NewMemorySwap(), "memory plus swap limit, -1 unlimited (default 2 x --memory)"),
+		g(flagMemorySwap, nil, spec.NewMemorySwap(), "memory plus swap limit, >= --memory, -1 unlimited (not given: unset)"),
 		g(flagMemoryReservation, nil, spec.NewMemoryReservation(), "memory soft limit, at most --memory"),
 		g(flagMemorySwappiness, nil, spec.NewMemorySwappiness(), "swappiness 0..100 (-1 = unset; cgroup v1 only)"),
 		g(flagMemoryWmarkRatio, nil, spec.NewMemoryWmarkRatio(), "memory.wmark_ratio 0..100 (Alibaba kernels only)"),
