@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path"
 
 	"github.com/urfave/cli/v2"
@@ -66,10 +65,7 @@ func execAction(c *cli.Context) error {
 
 	sigs := forwardSignals()
 	defer sigs.stop()
-	pio := container.IO{Stdout: os.Stdout, Stderr: os.Stderr}
-	if c.Bool(flagInteractive) {
-		pio.Stdin = os.Stdin
-	}
+	pio := stdio(c.Bool(flagInteractive))
 	var con *ttyConsole
 	if p.Terminal {
 		if con, err = newConsole(c.Bool(flagInteractive)); err != nil {
@@ -82,22 +78,5 @@ func execAction(c *cli.Context) error {
 	if err != nil {
 		return startErr(err)
 	}
-	if con != nil {
-		if err := con.attach(); err != nil {
-			_ = proc.Signal(os.Kill)
-		}
-		sigs.onResize(con.resize)
-	}
-	sigs.to(proc.Signal)
-	ex, err := proc.Wait()
-	if con != nil {
-		con.drain()
-	}
-	if err != nil {
-		return err
-	}
-	if ex.Code != 0 {
-		return exitCodeError{code: ex.Code}
-	}
-	return nil
+	return attachAndWait(proc, con, sigs)
 }
