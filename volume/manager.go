@@ -144,7 +144,11 @@ func (m *Manager) waitDisk(ctx context.Context, v *Volume, n NodeRef) (string, e
 	for {
 		d, err := m.sys.FindDisk(v.IQN, v.Portal, v.LUN)
 		if err == nil {
-			if _, serr := os.Stat(m.sys.DevPath(d)); serr == nil {
+			// Found through the session is not yet usable: the disk's
+			// dev file and node come a moment later (or a disk of the
+			// same name is still going away): wait for both.
+			_, serr := os.Stat(m.sys.DevPath(d))
+			if _, _, derr := m.sys.DevNumber(d); serr == nil && derr == nil {
 				return d, nil
 			}
 		} else if !errors.Is(err, ErrNotFound) {
