@@ -8,7 +8,7 @@ export CGO_ENABLED := 1
 
 # Debian packages the build, the tests and the VM lane need. `make deps`
 # installs the missing ones (root, apt).
-DEB_PACKAGES := gcc make runc busybox-static stress util-linux e2fsprogs jq skopeo
+DEB_PACKAGES := gcc make runc busybox-static stress util-linux mount e2fsprogs xfsprogs jq skopeo
 # the VM lane (integration/vmlane): QEMU, Debian's kernel, kernel iSCSI tools
 DEB_PACKAGES += qemu-system-x86 linux-image-amd64 cpio gzip xz-utils zstd kmod udev iproute2 tgt open-iscsi
 
