@@ -5,6 +5,8 @@
 # the writable 9p share, then powers off.
 RUN=$1
 OUT=/run/vmlane-out
+SCRATCH=/vmlane-scratch
+export TMPDIR=$SCRATCH
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb LANG=C.UTF-8
 # Go programs (cgrun, the tests) crashed twice under TCG with -cpu max in the
 # runtime's symbol table lookup during asynchronous preemption ("fatal error:
@@ -21,9 +23,11 @@ setup() {
 	ln -sf /proc/self/fd /dev/fd
 	# Real tmpfs where tests and cgrun write: the root is an overlayfs, and an
 	# overlay upper dir (image store, t.TempDir()) cannot live on overlayfs.
-	mkdir -p /var/lib/cgrun
-	for d in /tmp /var/tmp /var/lib/cgrun; do mount -t tmpfs -o mode=1777 tmpfs $d || return; done
-	chmod 755 /var/lib/cgrun
+	# Scratch goes to a directory of the lane's own (TMPDIR), never over /tmp
+	# or /var/tmp: the checkout and its run directory may live there.
+	mkdir -p /var/lib/cgrun $SCRATCH
+	mount -t tmpfs -o mode=1777 tmpfs $SCRATCH || return
+	mount -t tmpfs -o mode=755 tmpfs /var/lib/cgrun || return
 	mount -t 9p -o trans=virtio,version=9p2000.L out $OUT || return
 	# cgroup v2 only, delegation-safe, every controller enabled for children.
 	mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup || return
@@ -42,7 +46,7 @@ setup() {
 	t0=$(up)
 	mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config || return
 	/lib/systemd/systemd-udevd --daemon >/dev/null 2>&1 || echo "vmlane: udevd failed"
-	tgtd --iscsi portal=127.0.0.1:3260 > /var/tmp/tgtd.log 2>&1 || return
+	tgtd --iscsi portal=127.0.0.1:3260 > $SCRATCH/tgtd.log 2>&1 || return
 	local i
 	for i in $(seq 100); do tgtadm --op show --mode sys > /dev/null 2>&1 && break; sleep 0.1; done
 	iscsid || return
@@ -51,12 +55,16 @@ setup() {
 
 run_tests() {
 	. "$RUN/env"
-	local args=(-test.v -test.count=1) rc=0 r bin dir pkg left
+	local args=(-test.v -test.count=1) rc=0 r bin dir pkg left ran=0
+	if [ ! -s "$RUN/manifest" ]; then
+		echo "vmlane: FAIL: no test manifest at $RUN/manifest" | tee -a $OUT/test.log
+		return 1
+	fi
 	[ -n "$VM_TESTRUN" ] && args+=("-test.run=$VM_TESTRUN")
 	# shellcheck disable=SC2206 # VM_TESTARGS is a list of flags
 	[ -n "$VM_TESTARGS" ] && args+=($VM_TESTARGS)
 	while IFS=$'\t' read -r bin dir pkg; do
-		echo "vmlane: === $pkg"
+		echo "vmlane: === $pkg" | tee -a $OUT/test.log
 		# Each binary gets what is left before qemu's timeout, less 20 s to
 		# report: a hung test panics with its goroutines instead of vanishing.
 		left=$(awk -v t="$VM_TIMEOUT" -v u="$(up)" 'BEGIN{printf "%d", t - 20 - u}')
@@ -65,9 +73,11 @@ run_tests() {
 		fi
 		(cd "$dir" && exec "$bin" "${args[@]}" "-test.timeout=${left}s") 2>&1 | tee -a $OUT/test.log
 		r=${PIPESTATUS[0]}
-		echo "vmlane: --- $pkg exit $r"
+		echo "vmlane: --- $pkg exit $r" | tee -a $OUT/test.log
 		[ "$r" = 0 ] || rc=$r
+		ran=$((ran + 1))
 	done < "$RUN/manifest"
+	[ "$ran" -gt 0 ] || { echo "vmlane: FAIL: no test binary ran"; return 1; }
 	return $rc
 }
 

@@ -138,5 +138,13 @@ if ! rc=$(cat "$RUN/out/rc" 2>/dev/null) || [ -z "$rc" ]; then
 	echo "vmlane: FAIL: the guest produced no result (qemu rc=$qrc); console in $OUTDIR/console.log"
 	exit 1
 fi
-echo "vmlane: guest tests exit code $rc; log in $OUTDIR/test.log"
+if [ -z "${VM_CMD:-}" ]; then
+	# A lane that ran fewer binaries than it built has not tested: fail.
+	ran=$(grep -c '^vmlane: --- ' "$OUTDIR/test.log" 2>/dev/null || true)
+	if [ "${ran:-0}" != "$n" ]; then
+		echo "vmlane: FAIL: ${ran:-0} of $n test binaries ran in the guest; log in $OUTDIR/test.log"
+		exit 1
+	fi
+fi
+echo "vmlane: guest tests exit code $rc; $n test binaries ran; log in $OUTDIR/test.log"
 exit "$rc"
