@@ -98,10 +98,15 @@ func (r Reference) String() string {
 		if r.Transport == TransportArchive {
 			p = prefixArchive
 		}
-		if r.Tag == "" {
-			return p + r.Path
+		if r.Tag != "" {
+			return p + r.Path + ":" + r.Tag
 		}
-		return p + r.Path + ":" + r.Tag
+		if strings.Contains(filepath.Base(r.Path), ":") {
+			// A trailing slash keeps a colon in the last element from
+			// reading as a tag when the string is parsed again.
+			return p + r.Path + "/"
+		}
+		return p + r.Path
 	case TransportRegistry:
 		return r.Remote.Name()
 	default:

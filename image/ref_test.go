@@ -51,7 +51,7 @@ func TestParseReference(t *testing.T) {
 const sixtyFour = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 func FuzzParseReference(f *testing.F) {
-	for _, s := range []string{"oci:/a:b", "oci-archive:x.tar", "docker://r/n:t", "name", "oci::"} {
+	for _, s := range []string{"oci:/a:b", "oci-archive:x.tar", "docker://r/n:t", "name", "oci::", "oci::/", "oci:/a/b:c/"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
