@@ -12,18 +12,19 @@ import (
 	"github.com/cgrun/cgrun/integration/testutil"
 )
 
-// imageEnv is a cgrun with its own container state and image store.
+// imageEnv is a cgrun with its own container state, cgroup parent (both
+// from testutil.NewCgrun, which removes them) and image store.
 type imageEnv struct {
-	t            *testing.T
-	bin          string
-	root, store  string
-	cleanupNames []string
+	t                   *testing.T
+	bin                 string
+	root, parent, store string
+	cleanupNames        []string
 }
 
 func newImageEnv(t *testing.T) *imageEnv {
 	t.Helper()
-	testutil.RequireRoot(t)
-	e := &imageEnv{t: t, bin: cgrunBin(t), root: t.TempDir(), store: t.TempDir()}
+	c := testutil.NewCgrun(t)
+	e := &imageEnv{t: t, bin: c.Bin, root: c.Root, parent: c.Parent, store: t.TempDir()}
 	t.Cleanup(e.cleanup)
 	return e
 }
@@ -31,7 +32,12 @@ func newImageEnv(t *testing.T) *imageEnv {
 // cgrun runs the binary and returns stdout, stderr and the exit code.
 func (e *imageEnv) cgrun(args ...string) (string, string, int) {
 	e.t.Helper()
-	cmd := exec.Command(e.bin, append([]string{"--root", e.root, "--image-store", e.store}, args...)...)
+	argv := []string{"--root", e.root, "--image-store", e.store}
+	if len(args) > 0 && args[0] == "run" {
+		argv = append(argv, "run", "--cgroup-parent", e.parent)
+		args = args[1:]
+	}
+	cmd := exec.Command(e.bin, append(argv, args...)...)
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
