@@ -6,7 +6,8 @@
 #
 # Env: ROUNDS (interleaved rounds, default 6), RUNS (runs per command per
 # round, default 5), CONCURRENT (default 100), MONITORS (default 5),
-# CGRUN_BEFORE (another cgrun binary, e.g. an older build: an extra row).
+# CGRUN_BEFORE (another cgrun binary, e.g. an older build: an extra row),
+# RUNC_LC=0 (skip building runc at the libcontainer version cgrun links).
 # Everything it makes (containers, cgroups under /cgrun-bench*, podman
 # containers and the podman image it imports) is removed on exit.
 set -euo pipefail
@@ -50,6 +51,11 @@ cleanup() {
 			$r --root "$S/$r" delete -f "$id" >/dev/null 2>&1
 		done
 	done
+	if [ -n "${RUNC_LC_BIN:-}" ]; then
+		for id in $("$RUNC_LC_BIN" --root "$S/runc-lc" list -q 2>/dev/null); do
+			"$RUNC_LC_BIN" --root "$S/runc-lc" delete -f "$id" >/dev/null 2>&1
+		done
+	fi
 	if [ -n "${PODMAN_OK:-}" ]; then
 		podman ps -a -q --filter label=cgrun-bench=$$ | xargs -r podman rm -f -t 0 >/dev/null 2>&1
 		podman rmi -f "$PODMAN_IMAGE" >/dev/null 2>&1
@@ -73,6 +79,21 @@ bundle() { # DIR CGROUPSPATH MEM
 }
 bundle "$W/b-runc" "$PARENT/runc" 100m
 bundle "$W/b-crun" "$PARENT/crun" 100m
+
+# runc built from the libcontainer release cgrun links (go.mod), through the
+# Go module proxy: beside Debian's runc 1.1.5 it tells cgrun's own overhead
+# apart from what the newer libcontainer costs every runtime built on it.
+RUNC_LC_BIN=
+if [ "${RUNC_LC:-1}" = 1 ]; then
+	repo=$(cd "$(dirname "$0")/.." && pwd)
+	lc_ver=$(cd "$repo" && go list -m -f '{{.Version}}' github.com/opencontainers/runc)
+	if GOBIN="$W/runc-lc" GOFLAGS=-mod=mod go install "github.com/opencontainers/runc@$lc_ver" 2>"$W/runc-lc.err"; then
+		RUNC_LC_BIN=$W/runc-lc/runc
+		bundle "$W/b-runc-lc" "$PARENT/runc-lc" 100m
+	else
+		log "runc $lc_ver not built: $(tail -1 "$W/runc-lc.err")"
+	fi
+fi
 
 PODMAN_OK=
 podman_why="podman not tried"
@@ -98,6 +119,10 @@ declare -A CMD=(
 	[floor]="unshare -fpmuin chroot $ROOTFS /bin/true"
 )
 ORDER=(cgrun runc crun crun-wrapper floor)
+if [ -n "$RUNC_LC_BIN" ]; then
+	CMD[runc-lc]="$RUNC_LC_BIN --root $S/runc-lc run -b $W/b-runc-lc bench-runc-lc"
+	ORDER+=(runc-lc)
+fi
 if [ -n "${CGRUN_BEFORE:-}" ]; then
 	CMD[cgrun-before]="$(readlink -f "$CGRUN_BEFORE") --root $S/cgrun run --rm --cgroup-parent $PARENT -m 100m --rootfs $ROOTFS /bin/true"
 	ORDER+=(cgrun-before)
@@ -218,6 +243,7 @@ Command: \`ROUNDS=$ROUNDS RUNS=$RUNS${CGRUN_BEFORE:+ CGRUN_BEFORE=$(basename "$C
 $START_TABLE
 
 - cgrun: \`cgrun run --rm -m 100m --rootfs ROOTFS /bin/true\`${CGRUN_BEFORE:+ (cgrun-before: the same with the binary \`$(basename "$CGRUN_BEFORE")\`)}; every state root (--root) on a tmpfs; runc and crun: \`run\` on a bundle of the same rootfs with the config.json \`cgrun spec -m 100m\` prints.
+- runc-lc: $(if [ -n "$RUNC_LC_BIN" ]; then echo "\`$("$RUNC_LC_BIN" --version | head -1)\` built with \`go install\` from the libcontainer release cgrun links, on the same bundle as runc"; else echo "not built"; fi).
 - crun refuses this hybrid host, so it runs inside \`unshare -m\` + a tmpfs on /sys/fs/cgroup/unified; the row crun-wrapper is that wrapper alone (crun's own time is about crun minus crun-wrapper).
 - podman: $(if [ -n "$PODMAN_OK" ]; then echo "\`podman run --rm --runtime runc --memory 100m\` of the rootfs imported with \`podman import\` (podman's crun refuses hybrid cgroups; ulimits lowered because this host's hard rlimits are below podman's defaults and no CAP_SYS_RESOURCE)"; else echo "not measured: $podman_why"; fi).
 - floor: \`unshare -fpmuin chroot ROOTFS /bin/true\`: namespaces and exec, no cgroup, no mounts.
