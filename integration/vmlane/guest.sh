@@ -93,6 +93,14 @@ else
 		(cd "$(cat "$RUN/cwd")" && exec bash "$RUN/cmd") 2>&1 | tee -a $OUT/test.log; rc=${PIPESTATUS[0]}
 	else
 		run_tests; rc=$?
+		# Data safety: a filesystem error means a disk went away under a
+		# live filesystem (a volume detached too early), whatever the
+		# tests said.
+		if dmesg | grep -q 'EXT4-fs error\|XFS (.*): .*[Ee]rror'; then
+			echo "vmlane: FAIL: the guest kernel logged filesystem errors:" | tee -a $OUT/test.log
+			dmesg | grep 'EXT4-fs error\|XFS (.*): .*[Ee]rror' | head -5 | tee -a $OUT/test.log
+			rc=1
+		fi
 	fi
 fi
 G2=$(up)
