@@ -26,15 +26,11 @@ func (m *Manager) Attach(ctx context.Context, name, user string, ro bool) (*Expo
 	if user == "" {
 		return nil, invalidf("attach %q: empty user", name)
 	}
-	unlock, err := m.store.Lock(name)
+	v, unlock, err := m.lockVolume(name)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	v, err := m.store.Get(name)
-	if err != nil {
-		return nil, err
-	}
 	if err := m.reconcileLocked(ctx, v, nil); err != nil {
 		return nil, fmt.Errorf("volume %q: finishing an earlier step: %w", name, err)
 	}

@@ -97,15 +97,11 @@ func (m *Manager) Publish(ctx context.Context, name, initiator string) error {
 	if err := ValidIQN(initiator); err != nil {
 		return err
 	}
-	unlock, err := m.store.Lock(name)
+	v, unlock, err := m.lockVolume(name)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	v, err := m.store.Get(name)
-	if err != nil {
-		return err
-	}
 	t, err := m.target(v.Provision)
 	if err != nil {
 		return fmt.Errorf("volume %q was not provisioned by cgrun: publish it on its target: %w", name, err)
@@ -129,15 +125,11 @@ func (m *Manager) Publish(ctx context.Context, name, initiator string) error {
 // Unpublish removes an initiator from the volume's LUN; refused while this
 // node has it attached or the initiator still has a session.
 func (m *Manager) Unpublish(ctx context.Context, name, initiator string) error {
-	unlock, err := m.store.Lock(name)
+	v, unlock, err := m.lockVolume(name)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	v, err := m.store.Get(name)
-	if err != nil {
-		return err
-	}
 	t, err := m.target(v.Provision)
 	if err != nil {
 		return fmt.Errorf("volume %q was not provisioned by cgrun: %w", name, err)
@@ -155,15 +147,11 @@ func (m *Manager) Unpublish(ctx context.Context, name, initiator string) error {
 // Remove deletes a volume: refused while attached here; a provisioned one
 // is unpublished and its target, LUN and backing file deleted.
 func (m *Manager) Remove(ctx context.Context, name string) error {
-	unlock, err := m.store.Lock(name)
+	v, unlock, err := m.lockVolume(name)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	v, err := m.store.Get(name)
-	if err != nil {
-		return err
-	}
 	if err := m.reconcileLocked(ctx, v, nil); err != nil {
 		return err
 	}

@@ -16,15 +16,11 @@ import (
 // when no other LUN of the session is in use, delete the node record.
 // Detaching a volume or user that is not attached is success.
 func (m *Manager) Detach(ctx context.Context, name, user string) error {
-	unlock, err := m.store.Lock(name)
+	v, unlock, err := m.lockVolume(name)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	v, err := m.store.Get(name)
-	if err != nil {
-		return err
-	}
 	a, err := m.store.Attachment(name)
 	if err != nil || a == nil {
 		return err
@@ -150,15 +146,11 @@ func (m *Manager) waitGone(ctx context.Context, disk string) {
 // middle of a step, is torn down. alive may be nil (every finished user is
 // kept).
 func (m *Manager) Reconcile(ctx context.Context, name string, alive func(user string) bool) error {
-	unlock, err := m.store.Lock(name)
+	v, unlock, err := m.lockVolume(name)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	v, err := m.store.Get(name)
-	if err != nil {
-		return err
-	}
 	return m.reconcileLocked(ctx, v, alive)
 }
 

@@ -103,6 +103,21 @@ func NewManager(opts Options) *Manager {
 // Store returns the manager's registry and state store.
 func (m *Manager) Store() Store { return m.store }
 
+// lockVolume takes volume name's lock and loads its record; the caller
+// defers unlock.
+func (m *Manager) lockVolume(name string) (*Volume, func(), error) {
+	unlock, err := m.store.Lock(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := m.store.Get(name)
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return v, unlock, nil
+}
+
 // Exposure tells the container runtime how to give an attached volume to a
 // container: bind Source (filesystem mode) or make a device node of
 // Major:Minor with a device cgroup rule (block mode).

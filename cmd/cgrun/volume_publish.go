@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"github.com/urfave/cli/v2"
 
 	"github.com/cgrun/cgrun/volume"
@@ -19,34 +20,26 @@ func initiatorOf(c *cli.Context) (string, error) {
 
 // volumePublishCommand maps a provisioned volume's LUN to an initiator.
 func volumePublishCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "publish",
-		Usage:     "make a provisioned volume visible to one initiator (LUN masking, CHAP)",
-		ArgsUsage: "NAME",
-		Flags:     []cli.Flag{initiatorFlag()},
-		Action: func(c *cli.Context) error {
-			name, err := volumeName(c)
-			if err != nil {
-				return err
-			}
-			ini, err := initiatorOf(c)
-			if err != nil {
-				return err
-			}
-			return volumeManager(c, volume.Options{}).Publish(c.Context, name, ini)
-		},
-	}
+	return initiatorCommand("publish", "make a provisioned volume visible to one initiator (LUN masking, CHAP)",
+		(*volume.Manager).Publish)
 }
 
 // volumeUnpublishCommand removes an initiator from a provisioned volume.
 func volumeUnpublishCommand() *cli.Command {
+	return initiatorCommand("unpublish", "hide a provisioned volume from an initiator (after it detached)",
+		(*volume.Manager).Unpublish)
+}
+
+// initiatorCommand is a volume command NAME [--initiator IQN] that applies
+// op to the volume and the initiator (this node's by default).
+func initiatorCommand(name, usage string, op func(*volume.Manager, context.Context, string, string) error) *cli.Command {
 	return &cli.Command{
-		Name:      "unpublish",
-		Usage:     "hide a provisioned volume from an initiator (after it detached)",
+		Name:      name,
+		Usage:     usage,
 		ArgsUsage: "NAME",
 		Flags:     []cli.Flag{initiatorFlag()},
 		Action: func(c *cli.Context) error {
-			name, err := volumeName(c)
+			vol, err := volumeName(c)
 			if err != nil {
 				return err
 			}
@@ -54,7 +47,7 @@ func volumeUnpublishCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return volumeManager(c, volume.Options{}).Unpublish(c.Context, name, ini)
+			return op(volumeManager(c, volume.Options{}), c.Context, vol, ini)
 		},
 	}
 }
