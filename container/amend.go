@@ -16,17 +16,27 @@ func (r *Runtime) Amend(id string, change func(*specs.Spec) error) (*State, erro
 		if st.Status != StatusCreated {
 			return fmt.Errorf("container %s was already started", ShortID(id))
 		}
-		next, err := cloneSpec(st.Spec)
+		next, err := r.changedSpec(st.Spec, change)
 		if err != nil {
-			return err
-		}
-		if err := change(next); err != nil {
-			return err
-		}
-		if err := r.Hooks.Check(next); err != nil {
 			return err
 		}
 		st.Spec = next
 		return nil
 	})
+}
+
+// changedSpec is a copy of spec edited by change and checked by the hooks
+// against the host; spec itself is left as it is.
+func (r *Runtime) changedSpec(spec *specs.Spec, change func(*specs.Spec) error) (*specs.Spec, error) {
+	next, err := cloneSpec(spec)
+	if err != nil {
+		return nil, err
+	}
+	if err := change(next); err != nil {
+		return nil, err
+	}
+	if err := r.Hooks.Check(next); err != nil {
+		return nil, err
+	}
+	return next, nil
 }

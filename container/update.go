@@ -41,14 +41,8 @@ func (r *Runtime) Update(id string, change func(*specs.Spec) error) (*State, err
 		if st.Status != StatusRunning || !r.Running(id) || len(st.CgroupPaths) == 0 {
 			return fmt.Errorf("%w: %s", ErrNotRunning, ShortID(id))
 		}
-		next, err := cloneSpec(st.Spec)
+		next, err := r.changedSpec(st.Spec, change)
 		if err != nil {
-			return err
-		}
-		if err := change(next); err != nil {
-			return err
-		}
-		if err := r.Hooks.Check(next); err != nil {
 			return err
 		}
 		lc, err := libcontainer.Load(r.Store.runcRoot(id), id)
