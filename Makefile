@@ -12,7 +12,7 @@ DEB_PACKAGES := gcc make runc busybox-static stress util-linux mount e2fsprogs x
 # the VM lane (integration/vmlane): QEMU, Debian's kernel, kernel iSCSI tools
 DEB_PACKAGES += qemu-system-x86 linux-image-amd64 cpio gzip xz-utils zstd kmod udev iproute2 tgt open-iscsi
 
-.PHONY: all build image deps test test-unit test-fuzz test-integration test-vm bench demo clean
+.PHONY: all build image deps test test-unit test-fuzz test-integration test-vm bench bench-vm demo clean
 
 all: build
 
@@ -95,6 +95,16 @@ demo: deps build image
 bench: deps build image
 	@mkdir -p $(BUILD)
 	bench/bench.sh $(BIN) $(TESTIMAGE) | tee $(BUILD)/bench.md
+
+# Volume attach of cgrun beside a hand-run iscsiadm login + mount of the same
+# LUN, inside the VM lane (kernel iSCSI under QEMU TCG: compare the ratio).
+# The report is printed and kept in build/bench-vm.md; ROUNDS= tunes it.
+bench-vm: build
+	@mkdir -p $(BUILD)
+	@echo 'bench-vm: booting the VM lane (a few minutes); its log goes to $(BUILD)/vm-bench.log'
+	CGRUN_BIN=$(CURDIR)/$(BIN) GO=$(GO) VM_CMD='ROUNDS=$(or $(ROUNDS),8) bash bench/volume-attach.sh' \
+		integration/vmlane/vmlane.sh $(BUILD)/vm-bench ./volume/ > $(BUILD)/vm-bench.log 2>&1 || { tail -n 40 $(BUILD)/vm-bench.log; exit 1; }
+	@sed -n '/^### Volume attach (VM lane)/,$$p' $(BUILD)/vm-bench/test.log | tee $(BUILD)/bench-vm.md
 
 clean:
 	rm -rf bin $(BUILD)

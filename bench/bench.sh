@@ -262,5 +262,6 @@ $MEM_TABLE
 
 ### Volume attach (VM lane)
 
-Not measured: the host has no kernel iSCSI; it needs the VM lane.
+Not measured here: the host has no kernel iSCSI. \`make bench-vm\` measures it in the VM lane
+(bench/volume-attach.sh: cgrun volume attach beside a hand-run iscsiadm login + mount of the same LUN).
 EOF
