@@ -27,19 +27,19 @@ func checkCommand() *cli.Command {
 		Name:  "check",
 		Usage: "print what this host supports: cgroup mode, controllers, swap accounting, bfq, Alibaba knobs, iSCSI, flag by flag",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "format", Value: "table", Usage: "output format: table or json"},
+			formatFlag("output format: table or json"),
 		},
 		Action: func(c *cli.Context) error {
-			format := c.String("format")
-			if format != "table" && format != "json" {
-				return fmt.Errorf("invalid --format %q: must be table or json", format)
+			asJSON, err := jsonFormat(c)
+			if err != nil {
+				return err
 			}
 			host, err := cgroup.Probe()
 			if err != nil {
 				return fmt.Errorf("check: %w", err)
 			}
 			rep := checkReport{Host: host, Flags: host.Flags()}
-			if format == "json" {
+			if asJSON {
 				enc := json.NewEncoder(c.App.Writer)
 				enc.SetIndent("", "  ")
 				return enc.Encode(rep)

@@ -15,16 +15,16 @@ func imagesCommand() *cli.Command {
 		Name:  "images",
 		Usage: "list the images of the image store",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "format", Usage: "table or json"},
+			formatFlag("table or json"),
 		},
 		Action: imagesAction,
 	}
 }
 
 func imagesAction(c *cli.Context) error {
-	format := c.String("format")
-	if format != "" && format != "table" && format != "json" {
-		return fmt.Errorf("invalid --format %q: must be table or json", format)
+	asJSON, err := jsonFormat(c)
+	if err != nil {
+		return err
 	}
 	st, err := openImageStore(c)
 	if err != nil {
@@ -34,7 +34,7 @@ func imagesAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if format == "json" {
+	if asJSON {
 		enc := json.NewEncoder(c.App.Writer)
 		enc.SetIndent("", "  ")
 		return enc.Encode(imgs)

@@ -19,7 +19,7 @@ func psCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "show stopped containers too"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print IDs only"},
-			&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"},
+			formatFlag("table or json"),
 		},
 		Action: psAction,
 	}
@@ -38,9 +38,9 @@ type psEntry struct {
 }
 
 func psAction(c *cli.Context) error {
-	format := c.String("format")
-	if format != "table" && format != "json" {
-		return fmt.Errorf("invalid --format %q: must be table or json", format)
+	asJSON, err := jsonFormat(c)
+	if err != nil {
+		return err
 	}
 	rt, err := newRuntime(c, "")
 	if err != nil {
@@ -69,7 +69,7 @@ func psAction(c *cli.Context) error {
 		for _, e := range entries {
 			fmt.Fprintln(w, container.ShortID(e.ID))
 		}
-	case format == "json":
+	case asJSON:
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(entries)

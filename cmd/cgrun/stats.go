@@ -26,7 +26,7 @@ func statsCommand() *cli.Command {
 		ArgsUsage: "[CONTAINER...]",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "no-stream", Usage: "print one result (CPU % over one second) and exit"},
-			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, or json (one array of objects with raw bytes and ns)"},
+			formatFlag("table, or json (one array of objects with raw bytes and ns)"),
 		},
 		Action: statsAction,
 	}
@@ -39,9 +39,9 @@ type statsTarget struct {
 }
 
 func statsAction(c *cli.Context) error {
-	format := c.String("format")
-	if format != "table" && format != "json" {
-		return fmt.Errorf("invalid --format %q: must be table or json", format)
+	asJSON, err := jsonFormat(c)
+	if err != nil {
+		return err
 	}
 	rt, err := newRuntime(c, "")
 	if err != nil {
@@ -90,7 +90,7 @@ func statsAction(c *cli.Context) error {
 			rows = append(rows, newStatsEntry(t.id, t.name, p, s, hostMem))
 		}
 		prev = cur
-		if err := writeStats(w, rows, format, tty && !c.Bool("no-stream")); err != nil {
+		if err := writeStats(w, rows, asJSON, tty && !c.Bool("no-stream")); err != nil {
 			return err
 		}
 		if c.Bool("no-stream") || !sleepCtx(ctx, statsInterval) {
@@ -99,8 +99,8 @@ func statsAction(c *cli.Context) error {
 	}
 }
 
-func writeStats(w io.Writer, rows []statsEntry, format string, clear bool) error {
-	if format == "json" {
+func writeStats(w io.Writer, rows []statsEntry, asJSON, clear bool) error {
+	if asJSON {
 		return json.NewEncoder(w).Encode(rows)
 	}
 	if clear {
