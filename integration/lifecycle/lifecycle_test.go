@@ -196,7 +196,12 @@ func TestNothingLeaks(t *testing.T) {
 	if r := c.Cmd("stop", "-t", "0", id); r.Code != 0 {
 		t.Fatalf("stop: %s", r)
 	}
-	waitFor(t, func() bool { _, err := os.Stat(c.Root + "/" + id); return os.IsNotExist(err) }, "--rm to remove the detached container")
+	gone := func() bool { _, err := os.Stat(c.Root + "/" + id); return os.IsNotExist(err) }
+	if !eventually(gone) {
+		// Say why: the monitor's own errors are in the container's log.
+		t.Fatalf("timed out waiting for --rm to remove the detached container\ninspect: %s\nlog: %s",
+			c.Cmd("inspect", id), c.Cmd("logs", id))
+	}
 	assertNoLeftovers(t, c, "")
 
 	id = runDetached(t, c, []string{"-m", "30m"}, "sleep", "60")
@@ -208,13 +213,21 @@ func TestNothingLeaks(t *testing.T) {
 
 func waitFor(t *testing.T, ok func() bool, what string) {
 	t.Helper()
+	if !eventually(ok) {
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+// eventually polls ok for up to 10 s.
+func eventually(ok func() bool) bool {
 	deadline := time.Now().Add(10 * time.Second)
 	for !ok() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			return false
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	return true
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
