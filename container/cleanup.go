@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/opencontainers/cgroups/manager"
 	"github.com/opencontainers/runc/libcontainer"
@@ -20,6 +21,21 @@ func (r *Runtime) release(id string) error {
 		return err
 	}
 	return errors.Join(r.destroyLibcontainer(st), r.releaseHeld(id))
+}
+
+// releaseSettled is release retried for a short, bounded while: right after
+// the container's process died the kernel may still be tearing it down (a
+// cgroup that will not go yet, a mount still busy), and every step is
+// idempotent. The last error is returned; what failed stays recorded.
+func (r *Runtime) releaseSettled(id string) error {
+	delay := 50 * time.Millisecond
+	err := r.release(id)
+	for tries := 0; err != nil && tries < 6; tries++ {
+		time.Sleep(delay)
+		delay *= 2
+		err = r.release(id)
+	}
+	return err
 }
 
 // releaseHeld releases the recorded releases of container id in reverse

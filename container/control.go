@@ -138,7 +138,7 @@ func (r *Runtime) Remove(id string, force bool) error {
 	if _, err := r.Store.Load(id); errors.Is(err, ErrNotFound) {
 		return nil
 	}
-	if err := r.release(id); err != nil {
+	if err := r.releaseSettled(id); err != nil {
 		return err
 	}
 	return r.removeDir(id)

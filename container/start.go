@@ -188,7 +188,7 @@ func (run *Running) Wait() (Exit, error) {
 // keeps nothing but its state, so ps -a and inspect still show it),
 // removes it with AutoRemove, and gives up the owner lock.
 func (run *Running) finish(id string) {
-	err := run.rt.release(id)
+	err := run.rt.releaseSettled(id)
 	if err == nil && run.st != nil && run.st.AutoRemove {
 		err = run.rt.removeDir(id)
 	}
