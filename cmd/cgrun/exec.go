@@ -64,7 +64,6 @@ func execAction(c *cli.Context) error {
 	}
 
 	sigs := forwardSignals()
-	defer sigs.stop()
 	pio := stdio(c.Bool(flagInteractive))
 	var con *ttyConsole
 	if p.Terminal {

@@ -66,7 +66,6 @@ func runAction(c *cli.Context, vols *runVolumes) error {
 	if !c.Bool(flagDetach) {
 		// caught from here on, held until the container's process exists
 		sigs = forwardSignalsSoon()
-		defer sigs.stop()
 	}
 	rt, err := newRuntime(c, c.String(flagCgroupParent))
 	if err != nil {
