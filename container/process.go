@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/configs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
 
@@ -47,6 +49,9 @@ func newProcess(p *specs.Process, pio IO) (*libcontainer.Process, error) {
 		Stdout:          pio.Stdout,
 		Stderr:          pio.Stderr,
 		ConsoleSocket:   pio.ConsoleSocket,
+		// The init's nsexec logs at debug level unless told otherwise:
+		// two dozen JSON lines per start that cgrun would parse to drop.
+		LogLevel: strconv.Itoa(int(logrus.GetLevel())),
 	}
 	if p.ConsoleSize != nil {
 		lp.ConsoleWidth = uint16(p.ConsoleSize.Width)
