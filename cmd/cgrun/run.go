@@ -61,7 +61,6 @@ func runFlags() []cli.Flag {
 }
 
 func runAction(c *cli.Context, vols *runVolumes) error {
-	container.WarmCgroupAttach() // the start's cgroup attach wait overlaps what comes before it
 	var sigs *signalForwarder
 	if !c.Bool(flagDetach) {
 		// caught from here on, held until the container's process exists

@@ -1,0 +1,42 @@
+package warm
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestStartsContainer(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"cgrun", "run", "--rm", "img"}, true},
+		{[]string{"cgrun", "--root", "/r", "run", "img"}, true},
+		{[]string{"cgrun", "--root=/r", "--image-store", "/s", "exec", "c", "ls"}, true},
+		{[]string{"cgrun", "--root", "/r", "monitor", "id"}, true},
+		{[]string{"cgrun", "-root", "run", "ps"}, false}, // "run" is the root's value
+		{[]string{"cgrun", "ps", "run"}, false},
+		{[]string{"cgrun", "init"}, false},
+		{[]string{"cgrun", "--root", "/r"}, false},
+		{[]string{"cgrun"}, false},
+		{[]string{"cgrun", "spec", "run"}, false},
+	} {
+		assert.Equal(t, tc.want, StartsContainer(tc.args), "%q", tc.args)
+	}
+}
+
+func TestOwnProcsFiles(t *testing.T) {
+	hybrid := "13:pids:/user.slice/u.scope\n12:cpu,cpuacct:/\n1:name=systemd:/x\n0::/x\n"
+	assert.Equal(t, []string{
+		"/sys/fs/cgroup/pids/user.slice/u.scope/cgroup.procs",
+		"/sys/fs/cgroup/cpu,cpuacct/cgroup.procs",
+		"/sys/fs/cgroup/systemd/x/cgroup.procs",
+		"/sys/fs/cgroup/unified/x/cgroup.procs",
+		"/sys/fs/cgroup/x/cgroup.procs",
+	}, OwnProcsFiles(hybrid))
+	assert.Equal(t, []string{"/sys/fs/cgroup/unified/cgroup.procs", "/sys/fs/cgroup/cgroup.procs"},
+		OwnProcsFiles("0::/\n"))
+	assert.Empty(t, OwnProcsFiles(""))
+	assert.Empty(t, OwnProcsFiles("garbage\n3:../x:/y\n"), "no path outside /sys/fs/cgroup")
+}
