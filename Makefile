@@ -22,7 +22,7 @@ build: $(BIN)
 # inits (blackfriday) every cgrun process and every container's init paid.
 $(BIN): $(shell find cmd spec blkio cgroup volume $(wildcard container image) -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
 	@mkdir -p bin
-	$(GO) build -trimpath -tags urfave_cli_no_docs -o $@ ./cmd/cgrun
+	$(GO) build -buildvcs=auto -trimpath -tags urfave_cli_no_docs -o $@ ./cmd/cgrun
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -13,7 +13,7 @@ func newApp() *cli.App {
 	app := &cli.App{
 		Name:                 "cgrun",
 		Usage:                "daemonless container runner with exact resource limits",
-		HideVersion:          true,
+		Version:              version(),
 		EnableBashCompletion: false,
 		Flags:                globalFlags(),
 		Commands: []*cli.Command{
