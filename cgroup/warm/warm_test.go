@@ -1,6 +1,7 @@
 package warm
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -39,4 +40,11 @@ func TestOwnProcsFiles(t *testing.T) {
 		OwnProcsFiles("0::/\n"))
 	assert.Empty(t, OwnProcsFiles(""))
 	assert.Empty(t, OwnProcsFiles("garbage\n3:../x:/y\n"), "no path outside /sys/fs/cgroup")
+}
+
+func TestOwnProcsFilesKeepsSpacesAndFits(t *testing.T) {
+	assert.Equal(t, []string{"/sys/fs/cgroup/pids/a b/cgroup.procs"}, OwnProcsFiles("1:pids:/a b"))
+	long := "1:pids:/" + strings.Repeat("x", 20000) + "\n2:memory:/m\n"
+	assert.Equal(t, []string{"/sys/fs/cgroup/memory/m/cgroup.procs"}, OwnProcsFiles(long),
+		"a path longer than the buffer is left out, the rest kept")
 }
