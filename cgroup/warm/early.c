@@ -17,8 +17,15 @@ int cgrun_starts_container(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		if (a[0] != '-')
-			return !strcmp(a, "run") || !strcmp(a, "exec") || !strcmp(a, "monitor");
+		if (a[0] != '-') {
+			if (!strcmp(a, "run"))
+				return CGRUN_CMD_RUN;
+			if (!strcmp(a, "exec"))
+				return CGRUN_CMD_EXEC;
+			if (!strcmp(a, "monitor"))
+				return CGRUN_CMD_MONITOR;
+			return 0;
+		}
 		while (*a == '-')
 			a++;
 		if (!strcmp(a, "root") || !strcmp(a, "image-store"))

@@ -3,10 +3,12 @@
 
 #include <stddef.h>
 
-// cgrun_starts_container reports whether cgrun's argv runs a command that
+enum { CGRUN_CMD_RUN = 1, CGRUN_CMD_EXEC, CGRUN_CMD_MONITOR };
+
+// cgrun_starts_container tells whether cgrun's argv runs a command that
 // puts a process into a container's cgroups: the first argument that is
 // not a flag (the values of --root and --image-store skipped) is run, exec
-// or monitor.
+// or monitor (one of CGRUN_CMD_*), else 0.
 int cgrun_starts_container(int argc, char **argv);
 
 // cgrun_own_procs_files writes to out, one per line, the cgroup.procs

@@ -36,7 +36,11 @@ func Attach() { C.cgrun_warm_spawn() }
 
 // StartsContainer reports whether the cgrun command line args (args[0] is
 // the program) runs a container: the constructor's test.
-func StartsContainer(args []string) bool {
+func StartsContainer(args []string) bool { return Command(args) != "" }
+
+// Command is the command of a cgrun command line that runs a container
+// ("run", "exec" or "monitor"), "" for any other.
+func Command(args []string) string {
 	argv := make([]*C.char, len(args))
 	for i, a := range args {
 		argv[i] = C.CString(a)
@@ -46,7 +50,15 @@ func StartsContainer(args []string) bool {
 	if len(argv) > 0 {
 		p = &argv[0]
 	}
-	return C.cgrun_starts_container(C.int(len(args)), p) != 0
+	switch C.cgrun_starts_container(C.int(len(args)), p) {
+	case C.CGRUN_CMD_RUN:
+		return "run"
+	case C.CGRUN_CMD_EXEC:
+		return "exec"
+	case C.CGRUN_CMD_MONITOR:
+		return "monitor"
+	}
+	return ""
 }
 
 // OwnProcsFiles lists the cgroup.procs files the thread tries, from the

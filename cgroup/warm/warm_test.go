@@ -25,6 +25,10 @@ func TestStartsContainer(t *testing.T) {
 	} {
 		assert.Equal(t, tc.want, StartsContainer(tc.args), "%q", tc.args)
 	}
+	assert.Equal(t, "run", Command([]string{"cgrun", "--root", "/r", "run", "exec"}))
+	assert.Equal(t, "exec", Command([]string{"cgrun", "exec", "c", "run"}))
+	assert.Equal(t, "monitor", Command([]string{"cgrun", "monitor", "id"}))
+	assert.Equal(t, "", Command([]string{"cgrun", "rm", "run"}))
 }
 
 func TestOwnProcsFiles(t *testing.T) {

@@ -7,6 +7,9 @@ import (
 	"os"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/cgrun/cgrun/cgroup/warm"
+	"github.com/cgrun/cgrun/container"
 )
 
 func newApp() *cli.App {
@@ -43,5 +46,12 @@ func newApp() *cli.App {
 }
 
 func main() {
+	switch warm.Command(os.Args) {
+	case "run", "exec":
+		earlySignals = forwardSignalsSoon()
+		container.WarmJSON()
+	case "monitor":
+		container.WarmJSON()
+	}
 	os.Exit(runApp(newApp(), os.Args, os.Stderr))
 }

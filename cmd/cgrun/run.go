@@ -63,8 +63,11 @@ func runFlags() []cli.Flag {
 func runAction(c *cli.Context, vols *runVolumes) error {
 	var sigs *signalForwarder
 	if !c.Bool(flagDetach) {
-		// caught from here on, held until the container's process exists
+		// caught from here on (or since main), held until the container's
+		// process exists
 		sigs = forwardSignalsSoon()
+	} else if early := takeEarlySignals(); early != nil {
+		early.keepDefaults()
 	}
 	rt, err := newRuntime(c, c.String(flagCgroupParent))
 	if err != nil {
