@@ -5,12 +5,14 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"sync"
 )
 
 // ShortIDLen is how many characters of an ID ps and run -d print.
 const ShortIDLen = 12
 
-var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+// Compiled on first use, not in every container's init.
+var nameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`) })
 
 // NewID returns a random 64-character hexadecimal container ID.
 func NewID() (string, error) {
@@ -31,7 +33,7 @@ func ShortID(id string) string {
 
 // ValidateName checks a user-given container name.
 func ValidateName(name string) error {
-	if !nameRE.MatchString(name) || len(name) > 128 {
+	if !nameRE().MatchString(name) || len(name) > 128 {
 		return fmt.Errorf("%w %q: must match [a-zA-Z0-9][a-zA-Z0-9_.-]* (at most 128 characters)", ErrInvalidName, name)
 	}
 	return nil
