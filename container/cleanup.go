@@ -79,10 +79,14 @@ func (r *Runtime) destroyLibcontainer(st *State) error {
 		if err := lc.Destroy(); err != nil {
 			return fmt.Errorf("destroy container %s: %w", ShortID(st.ID), err)
 		}
+		// libcontainer removed its state and the cgroups it recorded
+		return os.RemoveAll(r.Store.runcRoot(st.ID))
 	case errors.Is(err, libcontainer.ErrNotExist):
 	default:
 		return fmt.Errorf("load container %s: %w", ShortID(st.ID), err)
 	}
+	// No libcontainer state (a crash before libcontainer recorded one):
+	// the cgroups the spec names may still exist.
 	if err := os.RemoveAll(r.Store.runcRoot(st.ID)); err != nil {
 		return err
 	}
