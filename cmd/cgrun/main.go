@@ -42,6 +42,8 @@ func newApp() *cli.App {
 		},
 	}
 	setUsageErrors(app)
+	app.Flags = withFixedNames(app.Flags)
+	fixFlagNames(app.Commands)
 	return app
 }
 
