@@ -14,38 +14,36 @@ import (
 // libcontainer's state and cgroup, then the recorded releases in reverse
 // order of acquisition. Each step is idempotent, so release may run again
 // after a partial failure or from another process (rm -f after a crash).
-// The container's process must have ended.
-func (r *Runtime) release(id string) error {
+// The container's process must have ended. lc, when not nil, is the
+// libcontainer container this process started (not loaded again from disk).
+func (r *Runtime) release(id string, lc *libcontainer.Container) error {
 	st, err := r.Store.Load(id)
 	if err != nil {
 		return err
 	}
-	return errors.Join(r.destroyLibcontainer(st), r.releaseHeld(id))
+	return errors.Join(r.destroyLibcontainer(st, lc), r.releaseHeld(st))
 }
 
 // releaseSettled is release retried for a short, bounded while: right after
 // the container's process died the kernel may still be tearing it down (a
 // cgroup that will not go yet, a mount still busy), and every step is
 // idempotent. The last error is returned; what failed stays recorded.
-func (r *Runtime) releaseSettled(id string) error {
+func (r *Runtime) releaseSettled(id string, lc *libcontainer.Container) error {
 	delay := 50 * time.Millisecond
-	err := r.release(id)
+	err := r.release(id, lc)
 	for tries := 0; err != nil && tries < 6; tries++ {
 		time.Sleep(delay)
 		delay *= 2
-		err = r.release(id)
+		err = r.release(id, lc)
 	}
 	return err
 }
 
-// releaseHeld releases the recorded releases of container id in reverse
+// releaseHeld releases the recorded releases of container st in reverse
 // order, dropping each from the state once released; one that fails stays
 // recorded for the next try.
-func (r *Runtime) releaseHeld(id string) error {
-	st, err := r.Store.Load(id)
-	if err != nil {
-		return err
-	}
+func (r *Runtime) releaseHeld(st *State) error {
+	id := st.ID
 	var errs []error
 	for i := len(st.Releases) - 1; i >= 0; i-- {
 		rel := st.Releases[i]
@@ -72,8 +70,11 @@ func (r *Runtime) releaseHeld(id string) error {
 // destroyLibcontainer removes libcontainer's state and the container's
 // cgroup. When libcontainer has no state (the start failed early, or it was
 // destroyed already), the cgroup is removed by its path from the spec.
-func (r *Runtime) destroyLibcontainer(st *State) error {
-	lc, err := libcontainer.Load(r.Store.runcRoot(st.ID), st.ID)
+func (r *Runtime) destroyLibcontainer(st *State, lc *libcontainer.Container) error {
+	var err error
+	if lc == nil {
+		lc, err = libcontainer.Load(r.Store.runcRoot(st.ID), st.ID)
+	}
 	switch {
 	case err == nil:
 		if err := lc.Destroy(); err != nil {
@@ -104,19 +105,27 @@ func (r *Runtime) destroyLibcontainer(st *State) error {
 	return nil
 }
 
-// removeDir deletes container id's state directory under the root lock.
-func (r *Runtime) removeDir(id string) error {
+// removeDir deletes container id's state directory under the root lock,
+// and gives up its name: name when the caller knows it (a container's name
+// never changes), else the one its state records.
+func (r *Runtime) removeDir(id, name string) error {
 	l, err := r.Store.lockRoot()
 	if err != nil {
 		return err
 	}
 	defer l.Unlock()
-	st, lerr := r.Store.Load(id)
+	if name == "" {
+		st, lerr := r.Store.Load(id)
+		if lerr != nil { // no state, so its name (if any) is stale and reclaimable
+			if err := os.RemoveAll(r.Store.Dir(id)); err != nil {
+				return fmt.Errorf("remove container state: %w", err)
+			}
+			return nil
+		}
+		name = st.Name
+	}
 	if err := os.RemoveAll(r.Store.Dir(id)); err != nil {
 		return fmt.Errorf("remove container state: %w", err)
 	}
-	if lerr != nil { // no state, so its name (if any) is stale and reclaimable
-		return nil
-	}
-	return r.Store.releaseName(st.Name, id)
+	return r.Store.releaseName(name, id)
 }

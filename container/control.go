@@ -138,8 +138,8 @@ func (r *Runtime) Remove(id string, force bool) error {
 	if _, err := r.Store.Load(id); errors.Is(err, ErrNotFound) {
 		return nil
 	}
-	if err := r.releaseSettled(id); err != nil {
+	if err := r.releaseSettled(id, nil); err != nil {
 		return err
 	}
-	return r.removeDir(id)
+	return r.removeDir(id, "")
 }

@@ -19,7 +19,7 @@ func TestNameFreedByRemove(t *testing.T) {
 	if got, err := os.Readlink(rt.Store.namePath("web")); err != nil || got != st.ID {
 		t.Fatalf("name entry: %q %v, want %s", got, err, st.ID)
 	}
-	if err := rt.removeDir(st.ID); err != nil {
+	if err := rt.removeDir(st.ID, ""); err != nil { // the name read from the state
 		t.Fatal(err)
 	}
 	if _, err := os.Lstat(rt.Store.namePath("web")); !errors.Is(err, os.ErrNotExist) {
@@ -51,8 +51,12 @@ func TestStaleNameReclaimed(t *testing.T) {
 	if got, _ := os.Readlink(rt.Store.namePath("web")); got != st2.ID {
 		t.Fatalf("name entry %q, want %s", got, st2.ID)
 	}
-	// rm of the first container (its state already gone) leaves the new owner's name.
-	if err := rt.removeDir(st.ID); err != nil {
+	// rm of the first container (its state already gone) leaves the new
+	// owner's name, whether the name is read from the state or given.
+	if err := rt.removeDir(st.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.removeDir(st.ID, "web"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := rt.Prepare(Config{Name: "web", Spec: testSpec(t)}); !errors.Is(err, ErrNameInUse) {

@@ -188,9 +188,9 @@ func (run *Running) Wait() (Exit, error) {
 // keeps nothing but its state, so ps -a and inspect still show it),
 // removes it with AutoRemove, and gives up the owner lock.
 func (run *Running) finish(id string) {
-	err := run.rt.releaseSettled(id)
+	err := run.rt.releaseSettled(id, run.lc)
 	if err == nil && run.st != nil && run.st.AutoRemove {
-		err = run.rt.removeDir(id)
+		err = run.rt.removeDir(id, run.st.Name)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "cgrun: cleanup of %s: %v\n", ShortID(id), err)

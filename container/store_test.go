@@ -138,19 +138,19 @@ func TestReleaseReverseOrderAndRetry(t *testing.T) {
 	if err := rt.Record(st.ID, Release{Kind: "fake", Target: "c"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := rt.releaseHeld(st.ID); err == nil {
+	if err := releaseHeldOf(t, rt, st.ID); err == nil {
 		t.Fatal("want the failing release reported")
 	}
 	if got, _ := rt.Store.Load(st.ID); len(got.Releases) != 1 || got.Releases[0].Target != "b" {
 		t.Fatalf("after a partial release the state must keep only b: %+v", got.Releases)
 	}
-	if err := rt.releaseHeld(st.ID); err != nil {
+	if err := releaseHeldOf(t, rt, st.ID); err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{"c", "a", "b"}; len(fake.released) != 3 || fake.released[0] != want[0] || fake.released[1] != want[1] || fake.released[2] != want[2] {
 		t.Fatalf("released %v, want %v", fake.released, want)
 	}
-	if err := rt.releaseHeld(st.ID); err != nil || len(fake.released) != 3 {
+	if err := releaseHeldOf(t, rt, st.ID); err != nil || len(fake.released) != 3 {
 		t.Fatalf("a second release must do nothing: %v %v", err, fake.released)
 	}
 }
@@ -164,10 +164,20 @@ func TestReleaseUnknownKindIsKept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := rt.releaseHeld(st.ID); !errors.Is(err, ErrNoReleaser) {
+	if err := releaseHeldOf(t, rt, st.ID); !errors.Is(err, ErrNoReleaser) {
 		t.Fatalf("want ErrNoReleaser, got %v", err)
 	}
 	if got, _ := rt.Store.Load(st.ID); len(got.Releases) != 1 {
 		t.Fatalf("an unreleased entry must stay recorded: %+v", got.Releases)
 	}
+}
+
+// releaseHeldOf runs releaseHeld on container id's state as it is on disk now.
+func releaseHeldOf(t *testing.T, rt *Runtime, id string) error {
+	t.Helper()
+	st, err := rt.Store.Load(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rt.releaseHeld(st)
 }
