@@ -7,6 +7,7 @@ import (
 
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/configs"
+	"github.com/opencontainers/runc/libcontainer/specconv"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -80,22 +81,24 @@ func (r *Runtime) Update(id string, change func(*specs.Spec) error) (*State, err
 
 // setConfig is the container's libcontainer config with the cgroup
 // resources converted from res by specconv (the one way from OCI to
-// libcontainer), device rules skipped.
+// libcontainer), device rules skipped. Only the cgroup part is converted,
+// from a shallow copy of the spec with res in place: specconv only reads
+// the spec.
 func setConfig(lc *libcontainer.Container, st *State, res *specs.LinuxResources) (configs.Config, error) {
-	conv := *st
-	s, err := cloneSpec(st.Spec)
-	if err != nil {
-		return configs.Config{}, err
+	s := *st.Spec
+	var lin specs.Linux
+	if s.Linux != nil {
+		lin = *s.Linux
 	}
-	s.Linux.Resources = res
-	conv.Spec = s
-	c, err := libcontainerConfig(&conv)
+	lin.Resources = res
+	s.Linux = &lin
+	c, err := specconv.CreateCgroupConfig(&specconv.CreateOpts{CgroupName: st.ID, Spec: &s}, nil)
 	if err != nil {
-		return configs.Config{}, err
+		return configs.Config{}, fmt.Errorf("convert spec: %w", err)
 	}
 	cfg := lc.Config()
 	cg := *cfg.Cgroups
-	cg.Resources = c.Cgroups.Resources
+	cg.Resources = c.Resources
 	cg.Resources.SkipDevices = true
 	cfg.Cgroups = &cg
 	return cfg, nil

@@ -24,6 +24,8 @@ int cgrun_starts_container(int argc, char **argv)
 				return CGRUN_CMD_EXEC;
 			if (!strcmp(a, "monitor"))
 				return CGRUN_CMD_MONITOR;
+			if (!strcmp(a, "update"))
+				return CGRUN_CMD_UPDATE;
 			return 0;
 		}
 		while (*a == '-')
@@ -130,6 +132,12 @@ int cgrun_warm_spawn(void)
 __attribute__((constructor)) static void cgrun_warm_early(int argc, char **argv, char **envp)
 {
 	(void)envp;
-	if (argv && cgrun_starts_container(argc, argv))
+	if (!argv)
+		return;
+	switch (cgrun_starts_container(argc, argv)) {
+	case CGRUN_CMD_RUN:
+	case CGRUN_CMD_EXEC:
+	case CGRUN_CMD_MONITOR:
 		cgrun_warm_spawn();
+	}
 }

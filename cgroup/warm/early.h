@@ -3,12 +3,13 @@
 
 #include <stddef.h>
 
-enum { CGRUN_CMD_RUN = 1, CGRUN_CMD_EXEC, CGRUN_CMD_MONITOR };
+enum { CGRUN_CMD_RUN = 1, CGRUN_CMD_EXEC, CGRUN_CMD_MONITOR, CGRUN_CMD_UPDATE };
 
-// cgrun_starts_container tells whether cgrun's argv runs a command that
-// puts a process into a container's cgroups: the first argument that is
-// not a flag (the values of --root and --image-store skipped) is run, exec
-// or monitor (one of CGRUN_CMD_*), else 0.
+// cgrun_starts_container tells which of the commands that work on a
+// container's cgroups cgrun's argv runs: the first argument that is not a
+// flag (the values of --root and --image-store skipped) is run, exec or
+// monitor (they put a process into the container's cgroups), or update
+// (one of CGRUN_CMD_*), else 0.
 int cgrun_starts_container(int argc, char **argv);
 
 // cgrun_own_procs_files writes to out, one per line, the cgroup.procs

@@ -35,11 +35,19 @@ import (
 func Attach() { C.cgrun_warm_spawn() }
 
 // StartsContainer reports whether the cgrun command line args (args[0] is
-// the program) runs a container: the constructor's test.
-func StartsContainer(args []string) bool { return Command(args) != "" }
+// the program) puts a process into a container's cgroups (run, exec, the
+// monitor): the constructor's test.
+func StartsContainer(args []string) bool {
+	switch Command(args) {
+	case "run", "exec", "monitor":
+		return true
+	}
+	return false
+}
 
-// Command is the command of a cgrun command line that runs a container
-// ("run", "exec" or "monitor"), "" for any other.
+// Command is the command of a cgrun command line that works on a
+// container's cgroups ("run", "exec", "monitor" or "update"), "" for any
+// other.
 func Command(args []string) string {
 	argv := make([]*C.char, len(args))
 	for i, a := range args {
@@ -57,6 +65,8 @@ func Command(args []string) string {
 		return "exec"
 	case C.CGRUN_CMD_MONITOR:
 		return "monitor"
+	case C.CGRUN_CMD_UPDATE:
+		return "update"
 	}
 	return ""
 }

@@ -29,6 +29,8 @@ func TestStartsContainer(t *testing.T) {
 	assert.Equal(t, "exec", Command([]string{"cgrun", "exec", "c", "run"}))
 	assert.Equal(t, "monitor", Command([]string{"cgrun", "monitor", "id"}))
 	assert.Equal(t, "", Command([]string{"cgrun", "rm", "run"}))
+	assert.Equal(t, "update", Command([]string{"cgrun", "update", "-m", "1g", "c"}))
+	assert.False(t, StartsContainer([]string{"cgrun", "update", "-m", "1g", "c"}))
 }
 
 func TestOwnProcsFiles(t *testing.T) {

@@ -64,3 +64,60 @@ func fixFlagNames(cmds []*cli.Command) {
 		fixFlagNames(c.Subcommands)
 	}
 }
+
+// App.Setup sorts the flags of every command into their help categories at
+// each start, formatting each categorized flag's help line to do so (the
+// map key is the flag's String()): about 0.5 ms of every cgrun process
+// (perf). dropFlagCategories empties the categories, for a command line
+// that cannot print help: a command that always runs its action (run,
+// exec, monitor, update) and no -h or --help anywhere.
+func dropFlagCategories(app *cli.App) {
+	drop := func(fs []cli.Flag) {
+		for _, f := range fs {
+			switch t := f.(type) {
+			case *cli.BoolFlag:
+				t.Category = ""
+			case *cli.StringFlag:
+				t.Category = ""
+			case *cli.StringSliceFlag:
+				t.Category = ""
+			case *cli.GenericFlag:
+				t.Category = ""
+			case *cli.IntFlag:
+				t.Category = ""
+			case *cli.DurationFlag:
+				t.Category = ""
+			case *stringFlag:
+				t.Category = ""
+			case *stringSliceFlag:
+				t.Category = ""
+			case *genericFlag:
+				t.Category = ""
+			case *intFlag:
+				t.Category = ""
+			case *durationFlag:
+				t.Category = ""
+			}
+		}
+	}
+	var walk func([]*cli.Command)
+	walk = func(cmds []*cli.Command) {
+		for _, c := range cmds {
+			drop(c.Flags)
+			walk(c.Subcommands)
+		}
+	}
+	drop(app.Flags)
+	walk(app.Commands)
+}
+
+// asksHelp reports whether a command line may ask for help.
+func asksHelp(args []string) bool {
+	for _, a := range args[1:] {
+		switch a {
+		case "-h", "--h", "-help", "--help", "help":
+			return true
+		}
+	}
+	return false
+}

@@ -48,12 +48,16 @@ func newApp() *cli.App {
 }
 
 func main() {
-	switch warm.Command(os.Args) {
+	app := newApp()
+	switch cmd := warm.Command(os.Args); cmd {
 	case "run", "exec":
 		earlySignals = forwardSignalsSoon()
+		fallthrough
+	case "monitor", "update":
 		container.WarmJSON()
-	case "monitor":
-		container.WarmJSON()
+		if !asksHelp(os.Args) {
+			dropFlagCategories(app)
+		}
 	}
-	os.Exit(runApp(newApp(), os.Args, os.Stderr))
+	os.Exit(runApp(app, os.Args, os.Stderr))
 }

@@ -10,13 +10,19 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
+	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 )
 
 // runArgv runs a fresh app on argv and returns the exit code, stdout and stderr.
 func runArgv(t *testing.T, argv ...string) (int, string, string) {
 	t.Helper()
-	app := newApp()
+	return runArgvApp(t, newApp(), argv...)
+}
+
+// runArgvApp is runArgv on a given app.
+func runArgvApp(t *testing.T, app *cli.App, argv ...string) (int, string, string) {
+	t.Helper()
 	var out, errb bytes.Buffer
 	app.Writer = &out
 	code := runApp(app, append([]string{"cgrun"}, argv...), &errb)

@@ -5,6 +5,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
+	"github.com/urfave/cli/v2"
 )
 
 func TestVersion(t *testing.T) {
@@ -16,4 +17,26 @@ func TestVersion(t *testing.T) {
 		require.Regexp(t, `\nlibcontainer: (v1\.\d+\.\d+|unknown)\n`, out)
 		require.Contains(t, out, "\ngo: go")
 	}
+}
+
+// A command line that cannot print help drops the help categories (their
+// setup is costly), and still parses and runs as before.
+func TestDropFlagCategories(t *testing.T) {
+	app := newApp()
+	dropFlagCategories(app)
+	seen := 0
+	for _, c := range app.Commands {
+		for _, f := range c.Flags {
+			if cf, ok := f.(cli.CategorizableFlag); ok {
+				seen++
+				require.Empty(t, cf.GetCategory(), "%s --%s", c.Name, f.Names()[0])
+			}
+		}
+	}
+	require.Positive(t, seen)
+	require.True(t, asksHelp([]string{"cgrun", "run", "--help"}))
+	require.True(t, asksHelp([]string{"cgrun", "help", "run"}))
+	require.False(t, asksHelp([]string{"cgrun", "run", "-m", "4m", "img", "true"}))
+	code, _, errs := runArgvApp(t, app, "spec", "-m", "100m")
+	require.Equal(t, 0, code, errs)
 }
