@@ -7,7 +7,8 @@
 # Env: ROUNDS (interleaved rounds, default 6), RUNS (runs per command per
 # round, default 5), CONCURRENT (default 100), MONITORS (default 5),
 # CGRUN_BEFORE (another cgrun binary, e.g. an older build: an extra row),
-# RUNC_LC=0 (skip building runc at the libcontainer version cgrun links).
+# RUNC_LC=0 (skip building runc at the libcontainer version cgrun links),
+# PHASE_RUNS (back-to-back starts per runner for the phase split, default 20).
 # Everything it makes (containers, cgroups under /cgrun-bench*, podman
 # containers and the podman image it imports) is removed on exit.
 set -euo pipefail
@@ -26,6 +27,10 @@ PODMAN_ULIMITS="--ulimit nofile=1024:1024 --ulimit nproc=1024:1024"
 # crun refuses hybrid cgroups: run it where the unified mount is a tmpfs.
 CRUN_NS="unshare -m sh -c 'mount -t tmpfs tmpfs /sys/fs/cgroup/unified && exec \"\$0\" \"\$@\"'"
 
+# Debian's runc by its path: a runc that `go install` put earlier on PATH
+# would otherwise stand in for it.
+RUNC=/usr/sbin/runc
+
 W=$(mktemp -d /tmp/cgrun-bench.XXXXXX)
 log() { echo "bench: $*" >&2; }
 # State roots on a tmpfs, as /run is on a usual host (here /run is on the
@@ -33,7 +38,7 @@ log() { echo "bench: $*" >&2; }
 S=$W/state
 
 need=()
-for p in hyperfine runc crun podman conmon jq util-linux; do
+for p in hyperfine runc crun podman conmon jq util-linux linux-perf; do
 	dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if ((${#need[@]})); then
@@ -46,10 +51,11 @@ cleanup() {
 	for id in $("$CGRUN" --root "$S/cgrun" ps -a -q 2>/dev/null); do
 		"$CGRUN" --root "$S/cgrun" rm -f "$id" >/dev/null 2>&1
 	done
-	for r in runc crun; do
-		for id in $($r --root "$S/$r" list -q 2>/dev/null); do
-			$r --root "$S/$r" delete -f "$id" >/dev/null 2>&1
-		done
+	for id in $("$RUNC" --root "$S/runc" list -q 2>/dev/null); do
+		"$RUNC" --root "$S/runc" delete -f "$id" >/dev/null 2>&1
+	done
+	for id in $(crun --root "$S/crun" list -q 2>/dev/null); do
+		crun --root "$S/crun" delete -f "$id" >/dev/null 2>&1
 	done
 	if [ -n "${RUNC_LC_BIN:-}" ]; then
 		for id in $("$RUNC_LC_BIN" --root "$S/runc-lc" list -q 2>/dev/null); do
@@ -113,7 +119,7 @@ PODMAN_CMD="podman run --rm --runtime runc $PODMAN_ULIMITS --label cgrun-bench=$
 # Commands by name; the first one is the base of the ratios.
 declare -A CMD=(
 	[cgrun]="$CGRUN --root $S/cgrun run --rm --cgroup-parent $PARENT -m 100m --rootfs $ROOTFS /bin/true"
-	[runc]="runc --root $S/runc run -b $W/b-runc bench-runc"
+	[runc]="$RUNC --root $S/runc run -b $W/b-runc bench-runc"
 	[crun]="$CRUN_NS crun --root $S/crun run -b $W/b-crun bench-crun"
 	[crun-wrapper]="$CRUN_NS /bin/true"
 	[floor]="unshare -fpmuin chroot $ROOTFS /bin/true"
@@ -163,14 +169,31 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 interleave start "${ORDER[@]}"
 START_TABLE=$(table start cgrun)
 
+# Where the time goes: back-to-back starts of each runner on libcontainer,
+# split into phases at the process and pivot_root tracepoints (phases.sh).
+PHASE_RUNS=${PHASE_RUNS:-20}
+PHASES_TABLE="Not measured: perf cannot record the kernel's tracepoints here."
+if perf record -q -e sched:sched_process_exec -a -o /dev/null -- true >/dev/null 2>&1; then
+	log "phases: $PHASE_RUNS back-to-back starts of cgrun, runc, runc-lc under perf"
+	phases=$(dirname "$0")/phases.sh
+	PHASES_TABLE="| runner | runs | pre | bootstrap | stages | init | pivot>exec | command | end | sum of medians |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+$("$phases" "$PHASE_RUNS" cgrun ${CMD[cgrun]})
+$("$phases" "$PHASE_RUNS" runc ${CMD[runc]})"
+	if [ -n "$RUNC_LC_BIN" ]; then
+		PHASES_TABLE+="
+$("$phases" "$PHASE_RUNS" runc-lc ${CMD[runc-lc]})"
+	fi
+fi
+
 # cgrun update latency on a running container, beside runc update.
 log "update latency"
 uid=$("$CGRUN" --root "$S/cgrun" run -d --cgroup-parent "$PARENT" -m 100m --rootfs "$ROOTFS" sleep 1000)
 bundle "$W/b-runc-d" "$PARENT/runc-d" 100m
 jq '.process.args=["sleep","1000"]' "$W/b-runc-d/config.json" >"$W/c.json" && mv "$W/c.json" "$W/b-runc-d/config.json"
-runc --root "$S/runc" run -d -b "$W/b-runc-d" bench-runc-d </dev/null >/dev/null 2>&1
+"$RUNC" --root "$S/runc" run -d -b "$W/b-runc-d" bench-runc-d </dev/null >/dev/null 2>&1
 CMD[cgrun-update]="$CGRUN --root $S/cgrun update -m 200m $uid"
-CMD[runc-update]="runc --root $S/runc update --memory 209715200 bench-runc-d"
+CMD[runc-update]="$RUNC --root $S/runc update --memory 209715200 bench-runc-d"
 interleave update cgrun-update runc-update
 UPDATE_TABLE=$(table update cgrun-update)
 got=$(cat "/sys/fs/cgroup/memory$PARENT/$uid/memory.limit_in_bytes")
@@ -227,14 +250,14 @@ for ((i = 0; i < CONCURRENT; i++)); do bundle "$W/cr/$i" "$PARENT/cr-$i" 64m; do
 CONC_TABLE="| runner | containers | total ms | failures |
 |---|---:|---:|---:|
 $(concurrent cgrun "$CGRUN --root $S/cgrun run --rm --cgroup-parent $PARENT -m 64m --rootfs $ROOTFS /bin/true #")
-$(concurrent runc "i_() { runc --root $S/runc run -b $W/cr/\$1 bench-c-\$1; }; i_")"
+$(concurrent runc "i_() { $RUNC --root $S/runc run -b $W/cr/\$1 bench-c-\$1; }; i_")"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 cat <<EOF
 ## $(date -u +%Y-%m-%d\ %H:%M) UTC
 
 Machine: $(nproc) CPUs, kernel $(uname -r), cgroup $(if [ -f /sys/fs/cgroup/cgroup.controllers ]; then echo v2; elif mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then echo "v1 hybrid (empty cgroup2 at /sys/fs/cgroup/unified)"; else echo v1; fi).
-Versions: $("$CGRUN" --version 2>/dev/null || echo "cgrun $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null)"), $(runc --version | head -1), $(crun --version | head -1), $(podman --version).
+Versions: cgrun $("$CGRUN" --version 2>/dev/null | sed -n 's/^commit: //p' | cut -c1-12) (libcontainer $("$CGRUN" --version 2>/dev/null | sed -n 's/^libcontainer: //p')), $("$RUNC" --version | head -1), $(crun --version | head -1), $(podman --version).
 Load average (1, 5, 15 min): $load_before before, $load_after after.
 Command: \`ROUNDS=$ROUNDS RUNS=$RUNS${CGRUN_BEFORE:+ CGRUN_BEFORE=$(basename "$CGRUN_BEFORE")} make bench\` ($ROUNDS interleaved rounds, each one hyperfine -N call over all commands in rotated order, $RUNS runs + 1 warm-up each).
 
@@ -247,6 +270,15 @@ $START_TABLE
 - crun refuses this hybrid host, so it runs inside \`unshare -m\` + a tmpfs on /sys/fs/cgroup/unified; the row crun-wrapper is that wrapper alone (crun's own time is about crun minus crun-wrapper).
 - podman: $(if [ -n "$PODMAN_OK" ]; then echo "\`podman run --rm --runtime runc --memory 100m\` of the rootfs imported with \`podman import\` (podman's crun refuses hybrid cgroups; ulimits lowered because this host's hard rlimits are below podman's defaults and no CAP_SYS_RESOURCE)"; else echo "not measured: $podman_why"; fi).
 - floor: \`unshare -fpmuin chroot ROOTFS /bin/true\`: namespaces and exec, no cgroup, no mounts.
+
+### Where a start's time goes (medians in ms, $PHASE_RUNS back-to-back starts each, bench/phases.sh)
+
+$PHASES_TABLE
+
+- pre: the runner's exec to its container init's exec (flags, state, config); bootstrap: to nsexec's first clone
+  (the runner puts the init into its cgroups; the cgroup.procs write's RCU grace period lands here); stages: to
+  the Go init's first thread; init: to pivot_root (package inits, config, rootfs mounts); pivot>exec: to the
+  command's exec; command: /bin/true; end: the command's exit to the runner's exit (wait, cleanup).
 
 ### Limit update on a running container (memory 100m -> 200m)
 
