@@ -1,6 +1,10 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"reflect"
+
+	"github.com/urfave/cli/v2"
+)
 
 // urfave/cli v2 derives a flag's names with a regexp on every Names() call
 // (FlagNames), and running a command calls it about flags² times
@@ -74,29 +78,12 @@ func fixFlagNames(cmds []*cli.Command) {
 func dropFlagCategories(app *cli.App) {
 	drop := func(fs []cli.Flag) {
 		for _, f := range fs {
-			switch t := f.(type) {
-			case *cli.BoolFlag:
-				t.Category = ""
-			case *cli.StringFlag:
-				t.Category = ""
-			case *cli.StringSliceFlag:
-				t.Category = ""
-			case *cli.GenericFlag:
-				t.Category = ""
-			case *cli.IntFlag:
-				t.Category = ""
-			case *cli.DurationFlag:
-				t.Category = ""
-			case *stringFlag:
-				t.Category = ""
-			case *stringSliceFlag:
-				t.Category = ""
-			case *genericFlag:
-				t.Category = ""
-			case *intFlag:
-				t.Category = ""
-			case *durationFlag:
-				t.Category = ""
+			// Every cli flag type has a Category string field, promoted
+			// through the wrappers above.
+			if v := reflect.ValueOf(f); v.Kind() == reflect.Pointer && !v.IsNil() {
+				if c := v.Elem().FieldByName("Category"); c.IsValid() && c.CanSet() && c.Kind() == reflect.String {
+					c.SetString("")
+				}
 			}
 		}
 	}
