@@ -1,7 +1,11 @@
 package main
 
 import (
+	"context"
+	"os"
+
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/cgrun/cgrun/container"
 )
@@ -69,13 +73,20 @@ func runAction(c *cli.Context, vols *runVolumes) error {
 	} else if early := takeEarlySignals(); early != nil {
 		early.keepDefaults()
 	}
+	if sigs != nil {
+		// Ctrl-C before the container's process exists stops the run.
+		ctx, cancel := context.WithCancelCause(c.Context)
+		defer cancel(nil)
+		sigs.onInterrupt(func(s os.Signal) { cancel(interruptedError{sig: s.(unix.Signal)}) })
+		c.Context = ctx
+	}
 	rt, err := newRuntime(c, c.String(flagCgroupParent))
 	if err != nil {
 		return err
 	}
 	cfg, err := runConfig(c, vols)
 	if err != nil {
-		return err
+		return orInterruption(c.Context, err)
 	}
 	st, err := rt.Prepare(*cfg)
 	if err != nil {
@@ -85,11 +96,20 @@ func runAction(c *cli.Context, vols *runVolumes) error {
 	if len(vols.refs) > 0 {
 		id := st.ID
 		if st, err = vols.attach(c.Context, rt, id); err != nil {
-			return startFailed(rt, id, err)
+			return startFailed(rt, id, orInterruption(c.Context, err))
 		}
 	}
 	if cfg.Detached {
 		return runDetached(c, rt, st)
 	}
-	return runForeground(rt, st, sigs, c.Bool(flagInteractive))
+	return runForeground(c.Context, rt, st, sigs, c.Bool(flagInteractive))
+}
+
+// orInterruption is err, or the interruption that cancelled ctx (the real
+// cause of an error that a cancelled pull or attach returned).
+func orInterruption(ctx context.Context, err error) error {
+	if ie := interruption(ctx); ie != nil {
+		return ie
+	}
+	return err
 }

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"sync"
@@ -23,6 +26,9 @@ type signalForwarder struct {
 	resize  func()
 	pending []os.Signal
 	ready   chan struct{} // closed once every signal is caught
+	// interrupt, when set, is told of an interrupting signal that arrives
+	// while no process takes the signals yet (see onInterrupt).
+	interrupt func(os.Signal)
 }
 
 func forwardSignals() *signalForwarder {
@@ -79,6 +85,9 @@ func (f *signalForwarder) loop() {
 			}
 		case f.target == nil:
 			f.pending = append(f.pending, s)
+			if f.interrupt != nil && interrupting(s) {
+				f.interrupt(s)
+			}
 		default:
 			_ = f.target(s)
 		}
@@ -106,6 +115,49 @@ func (f *signalForwarder) keepDefaults() {
 		signal.Reset(s)
 		return unix.Kill(os.Getpid(), s.(unix.Signal))
 	})
+}
+
+// onInterrupt makes SIGINT, SIGTERM, SIGHUP and SIGQUIT, while no process
+// takes the signals yet, call interrupt: a run that is still pulling its
+// image or attaching its volumes stops there, as Docker's CLI does on
+// Ctrl-C, instead of holding the signal until the container exists.
+func (f *signalForwarder) onInterrupt(interrupt func(os.Signal)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.interrupt = interrupt
+	for _, s := range f.pending { // caught before it was set
+		if f.target == nil && interrupting(s) {
+			interrupt(s)
+			return
+		}
+	}
+}
+
+func interrupting(s os.Signal) bool {
+	switch s {
+	case unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT:
+		return true
+	}
+	return false
+}
+
+// interruptedError is a run stopped by a signal before its container's
+// process existed: Docker's exit code for a command ended by that signal.
+type interruptedError struct{ sig unix.Signal }
+
+func (e interruptedError) Error() string {
+	return fmt.Sprintf("interrupted by %s before the container started", unix.SignalName(e.sig))
+}
+
+func (e interruptedError) ExitCode() int { return 128 + int(e.sig) }
+
+// interruption is the interruptedError that cancelled ctx, or nil.
+func interruption(ctx context.Context) error {
+	var ie interruptedError
+	if errors.As(context.Cause(ctx), &ie) {
+		return codedError{code: ie.ExitCode(), err: ie}
+	}
+	return nil
 }
 
 func (f *signalForwarder) onResize(resize func()) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -54,4 +55,36 @@ func TestForwarderHoldsThenForwards(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("SIGUSR1 not forwarded")
 	}
+}
+
+// Before the container's process exists an interrupting signal cancels the
+// run (exit 128+N) and is held; other signals are only held; once the
+// process exists signals are forwarded and no longer interrupt.
+func TestForwarderInterruptsBeforeStart(t *testing.T) {
+	f := forwardSignals()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	f.onInterrupt(func(s os.Signal) { cancel(interruptedError{sig: s.(unix.Signal)}) })
+
+	require.NoError(t, unix.Kill(os.Getpid(), unix.SIGUSR1))
+	time.Sleep(50 * time.Millisecond)
+	require.NoError(t, interruption(ctx), "SIGUSR1 does not interrupt")
+
+	require.NoError(t, unix.Kill(os.Getpid(), unix.SIGINT))
+	require.Eventually(t, func() bool { return interruption(ctx) != nil }, 2*time.Second, 5*time.Millisecond)
+	err := interruption(ctx)
+	var ce codedError
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, 130, ce.code)
+	require.Equal(t, "interrupted by SIGINT before the container started", err.Error())
+
+	got := make(chan os.Signal, 4)
+	interrupted := 0
+	f.onInterrupt(func(os.Signal) { interrupted++ })
+	require.Equal(t, 1, interrupted, "a held SIGINT counts when the hook is set late")
+	f.to(func(s os.Signal) error { got <- s; return nil })
+	require.ElementsMatch(t, []os.Signal{unix.SIGUSR1, unix.SIGINT}, []os.Signal{<-got, <-got})
+	require.NoError(t, unix.Kill(os.Getpid(), unix.SIGINT))
+	require.Equal(t, unix.SIGINT, <-got)
+	require.Equal(t, 1, interrupted, "after the start SIGINT is forwarded, not an interruption")
 }
