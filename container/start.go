@@ -10,6 +10,8 @@ import (
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	"golang.org/x/sys/unix"
+
+	"github.com/cgrun/cgrun/internal/flock"
 )
 
 // Running is a container whose process this cgrun process started and
@@ -20,7 +22,7 @@ type Running struct {
 	st      *State
 	lc      *libcontainer.Container
 	proc    *libcontainer.Process
-	owner   *fileLock
+	owner   *flock.Lock
 	exit    Exit
 	waitErr error
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/cgrun/cgrun/internal/flock"
 )
 
 // Store is cgrun's state root: one directory per container ID holding
@@ -46,8 +48,8 @@ func (s *Store) LogPath(id string) string { return filepath.Join(s.Dir(id), "con
 
 func (s *Store) runcRoot(id string) string { return filepath.Join(s.Dir(id), "runc") }
 
-func (s *Store) lockRoot() (*fileLock, error) {
-	return lockFile(filepath.Join(s.root, ".lock"), unix.LOCK_EX)
+func (s *Store) lockRoot() (*flock.Lock, error) {
+	return flock.Acquire(filepath.Join(s.root, ".lock"), unix.LOCK_EX)
 }
 
 // Load reads the state of container id.
@@ -55,7 +57,7 @@ func (s *Store) Load(id string) (*State, error) { return readState(s.Dir(id)) }
 
 // update changes the state of container id under its state lock.
 func (s *Store) update(id string, change func(*State) error) (*State, error) {
-	l, err := lockFile(filepath.Join(s.Dir(id), "state.lock"), unix.LOCK_EX)
+	l, err := flock.Acquire(filepath.Join(s.Dir(id), "state.lock"), unix.LOCK_EX)
 	if err != nil {
 		return nil, err
 	}
@@ -131,8 +133,8 @@ func (s *Store) Resolve(ref string) (string, error) {
 // waits for container id: it holds the owner lock until the exit is recorded
 // and cleanup ran.
 func (s *Store) OwnerAlive(id string) bool {
-	l, err := lockFile(filepath.Join(s.Dir(id), "owner.lock"), unix.LOCK_SH|unix.LOCK_NB)
-	if errors.Is(err, errLocked) {
+	l, err := flock.Acquire(filepath.Join(s.Dir(id), "owner.lock"), unix.LOCK_SH|unix.LOCK_NB)
+	if errors.Is(err, flock.ErrLocked) {
 		return true
 	}
 	l.Unlock()
@@ -141,9 +143,9 @@ func (s *Store) OwnerAlive(id string) bool {
 
 // takeOwnership locks the owner lock of container id for the caller's
 // lifetime (or until released).
-func (s *Store) takeOwnership(id string) (*fileLock, error) {
-	l, err := lockFile(filepath.Join(s.Dir(id), "owner.lock"), unix.LOCK_EX|unix.LOCK_NB)
-	if errors.Is(err, errLocked) {
+func (s *Store) takeOwnership(id string) (*flock.Lock, error) {
+	l, err := flock.Acquire(filepath.Join(s.Dir(id), "owner.lock"), unix.LOCK_EX|unix.LOCK_NB)
+	if errors.Is(err, flock.ErrLocked) {
 		return nil, fmt.Errorf("container %s is already owned by another cgrun process", ShortID(id))
 	}
 	return l, err

@@ -37,7 +37,7 @@ func (s *Store) Mount(ctx context.Context, img *Image, id string) (*Mount, error
 	if err != nil {
 		return nil, err
 	}
-	defer l.unlock()
+	defer l.Unlock()
 	if _, err := s.Lookup(img.Name); err != nil {
 		return nil, err
 	}

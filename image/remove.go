@@ -20,7 +20,7 @@ func (s *Store) Remove(ref string) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer l.unlock()
+	defer l.Unlock()
 	var removed *Image
 	err = s.updateRecords(func(r records) error {
 		img, err := lookup(r, ref)

@@ -19,7 +19,7 @@ func (s *Store) Pull(ctx context.Context, ref Reference, name string, p Progress
 	if err != nil {
 		return nil, err
 	}
-	defer l.unlock()
+	defer l.Unlock()
 	var src source
 	switch ref.Transport {
 	case TransportStore:

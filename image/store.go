@@ -146,7 +146,7 @@ func (s *Store) updateRecords(f func(records) error) error {
 	if err != nil {
 		return err
 	}
-	defer l.unlock()
+	defer l.Unlock()
 	r, err := s.readRecords()
 	if err != nil {
 		return err

@@ -10,6 +10,8 @@ import (
 	"sort"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/cgrun/cgrun/internal/flock"
 )
 
 // DefaultStateDir is where volumes are registered and attach state lives.
@@ -37,23 +39,14 @@ func (s Store) ensure(name string) error {
 	return os.MkdirAll(s.volDir(name), 0o700)
 }
 
-// lockFile takes an exclusive flock on path, creating it.
+// lockFile takes an exclusive flock on path, creating it, and returns its
+// release.
 func lockFile(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	l, err := flock.Acquire(path, unix.LOCK_EX)
 	if err != nil {
 		return nil, err
 	}
-	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	return func() { f.Close() }, nil
+	return l.Unlock, nil
 }
 
 // Lock takes the volume's lock (blocking) and returns its release.

@@ -1,0 +1,52 @@
+// Package flock holds flock(2) locks on files that live as long as the
+// lock: the container state, the image store and the volume store all
+// serialise cgrun processes with them. Each Acquire opens its own file, so
+// goroutines of one process exclude each other too.
+package flock
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrLocked: a non-blocking Acquire (unix.LOCK_NB) found the lock held.
+var ErrLocked = errors.New("locked")
+
+// Lock is a held flock; Unlock releases it.
+type Lock struct{ f *os.File }
+
+// Acquire opens (creating, 0600) path and takes flock how on it
+// (unix.LOCK_SH or unix.LOCK_EX, with unix.LOCK_NB: ErrLocked when held).
+func Acquire(path string, how int) (*Lock, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), how)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, ErrLocked
+		}
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return &Lock{f: f}, nil
+}
+
+// Unlock releases the lock; a nil or released Lock is left as it is.
+func (l *Lock) Unlock() {
+	if l == nil || l.f == nil {
+		return
+	}
+	_ = unix.Flock(int(l.f.Fd()), unix.LOCK_UN)
+	_ = l.f.Close()
+	l.f = nil
+}
