@@ -11,6 +11,7 @@ import (
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	"golang.org/x/sys/unix"
 
+	"github.com/cgrun/cgrun/cgroup/warm"
 	"github.com/cgrun/cgrun/internal/flock"
 )
 
@@ -72,7 +73,9 @@ func (run *Running) start(id string, pio IO) error {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("become subreaper: %w", err)
 	}
-	WarmCgroupAttach() // again, so the grace period is fresh when the init joins its cgroup
+	// A second head start (see package cgroup/warm; main's constructor made
+	// the first), so the fast path is fresh when the init joins its cgroups.
+	warm.Attach()
 	lc, err := libcontainer.Create(run.rt.Store.runcRoot(id), id, cfg)
 	if err != nil {
 		return fmt.Errorf("create container: %w", err)

@@ -13,7 +13,7 @@
 
 #include "early.h"
 
-int cgrun_starts_container(int argc, char **argv)
+int cgrun_command(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -34,6 +34,11 @@ int cgrun_starts_container(int argc, char **argv)
 			i++; // the flag's value
 	}
 	return 0;
+}
+
+int cgrun_cmd_attaches(int cmd)
+{
+	return cmd == CGRUN_CMD_RUN || cmd == CGRUN_CMD_EXEC || cmd == CGRUN_CMD_MONITOR;
 }
 
 // add appends "PREFIX[/CTRLS]PATH/cgroup.procs\n" to out, or nothing when
@@ -132,12 +137,6 @@ int cgrun_warm_spawn(void)
 __attribute__((constructor)) static void cgrun_warm_early(int argc, char **argv, char **envp)
 {
 	(void)envp;
-	if (!argv)
-		return;
-	switch (cgrun_starts_container(argc, argv)) {
-	case CGRUN_CMD_RUN:
-	case CGRUN_CMD_EXEC:
-	case CGRUN_CMD_MONITOR:
+	if (argv && cgrun_cmd_attaches(cgrun_command(argc, argv)))
 		cgrun_warm_spawn();
-	}
 }

@@ -5,12 +5,16 @@
 
 enum { CGRUN_CMD_RUN = 1, CGRUN_CMD_EXEC, CGRUN_CMD_MONITOR, CGRUN_CMD_UPDATE };
 
-// cgrun_starts_container tells which of the commands that work on a
-// container's cgroups cgrun's argv runs: the first argument that is not a
-// flag (the values of --root and --image-store skipped) is run, exec or
-// monitor (they put a process into the container's cgroups), or update
-// (one of CGRUN_CMD_*), else 0.
-int cgrun_starts_container(int argc, char **argv);
+// cgrun_command tells which of the commands that work on a container's
+// cgroups cgrun's argv runs: the first argument that is not a flag (the
+// values of --root and --image-store skipped) is run, exec, monitor or
+// update (one of CGRUN_CMD_*), else 0.
+int cgrun_command(int argc, char **argv);
+
+// cgrun_cmd_attaches reports whether command cmd puts a process into a
+// container's cgroups (run, exec, the monitor): the commands the
+// constructor starts the head-start write for.
+int cgrun_cmd_attaches(int cmd);
 
 // cgrun_own_procs_files writes to out, one per line, the cgroup.procs
 // files of the cgroups in self (/proc/self/cgroup's content) at their

@@ -34,31 +34,11 @@ import (
 // background.
 func Attach() { C.cgrun_warm_spawn() }
 
-// StartsContainer reports whether the cgrun command line args (args[0] is
-// the program) puts a process into a container's cgroups (run, exec, the
-// monitor): the constructor's test.
-func StartsContainer(args []string) bool {
-	switch Command(args) {
-	case "run", "exec", "monitor":
-		return true
-	}
-	return false
-}
-
-// Command is the command of a cgrun command line that works on a
-// container's cgroups ("run", "exec", "monitor" or "update"), "" for any
-// other.
+// Command is the command of a cgrun command line args (args[0] is the
+// program) that works on a container's cgroups ("run", "exec", "monitor" or
+// "update"), "" for any other.
 func Command(args []string) string {
-	argv := make([]*C.char, len(args))
-	for i, a := range args {
-		argv[i] = C.CString(a)
-		defer C.free(unsafe.Pointer(argv[i]))
-	}
-	var p **C.char
-	if len(argv) > 0 {
-		p = &argv[0]
-	}
-	switch C.cgrun_starts_container(C.int(len(args)), p) {
+	switch command(args) {
 	case C.CGRUN_CMD_RUN:
 		return "run"
 	case C.CGRUN_CMD_EXEC:
@@ -69,6 +49,23 @@ func Command(args []string) string {
 		return "update"
 	}
 	return ""
+}
+
+// startsContainer is the constructor's test: whether args put a process
+// into a container's cgroups.
+func startsContainer(args []string) bool { return C.cgrun_cmd_attaches(command(args)) != 0 }
+
+func command(args []string) C.int {
+	argv := make([]*C.char, len(args))
+	for i, a := range args {
+		argv[i] = C.CString(a)
+		defer C.free(unsafe.Pointer(argv[i]))
+	}
+	var p **C.char
+	if len(argv) > 0 {
+		p = &argv[0]
+	}
+	return C.cgrun_command(C.int(len(args)), p)
 }
 
 // OwnProcsFiles lists the cgroup.procs files the thread tries, from the

@@ -23,14 +23,14 @@ func TestStartsContainer(t *testing.T) {
 		{[]string{"cgrun"}, false},
 		{[]string{"cgrun", "spec", "run"}, false},
 	} {
-		assert.Equal(t, tc.want, StartsContainer(tc.args), "%q", tc.args)
+		assert.Equal(t, tc.want, startsContainer(tc.args), "%q", tc.args)
 	}
 	assert.Equal(t, "run", Command([]string{"cgrun", "--root", "/r", "run", "exec"}))
 	assert.Equal(t, "exec", Command([]string{"cgrun", "exec", "c", "run"}))
 	assert.Equal(t, "monitor", Command([]string{"cgrun", "monitor", "id"}))
 	assert.Equal(t, "", Command([]string{"cgrun", "rm", "run"}))
 	assert.Equal(t, "update", Command([]string{"cgrun", "update", "-m", "1g", "c"}))
-	assert.False(t, StartsContainer([]string{"cgrun", "update", "-m", "1g", "c"}))
+	assert.False(t, startsContainer([]string{"cgrun", "update", "-m", "1g", "c"}))
 }
 
 func TestOwnProcsFiles(t *testing.T) {
