@@ -68,9 +68,9 @@ func command(args []string) C.int {
 	return C.cgrun_command(C.int(len(args)), p)
 }
 
-// OwnProcsFiles lists the cgroup.procs files the thread tries, from the
+// ownProcsFiles lists the cgroup.procs files the thread tries, from the
 // content of /proc/self/cgroup.
-func OwnProcsFiles(selfCgroup string) []string {
+func ownProcsFiles(selfCgroup string) []string {
 	self := C.CString(selfCgroup)
 	defer C.free(unsafe.Pointer(self))
 	out := make([]byte, 16384)

@@ -41,16 +41,16 @@ func TestOwnProcsFiles(t *testing.T) {
 		"/sys/fs/cgroup/systemd/x/cgroup.procs",
 		"/sys/fs/cgroup/unified/x/cgroup.procs",
 		"/sys/fs/cgroup/x/cgroup.procs",
-	}, OwnProcsFiles(hybrid))
+	}, ownProcsFiles(hybrid))
 	assert.Equal(t, []string{"/sys/fs/cgroup/unified/cgroup.procs", "/sys/fs/cgroup/cgroup.procs"},
-		OwnProcsFiles("0::/\n"))
-	assert.Empty(t, OwnProcsFiles(""))
-	assert.Empty(t, OwnProcsFiles("garbage\n3:../x:/y\n"), "no path outside /sys/fs/cgroup")
+		ownProcsFiles("0::/\n"))
+	assert.Empty(t, ownProcsFiles(""))
+	assert.Empty(t, ownProcsFiles("garbage\n3:../x:/y\n"), "no path outside /sys/fs/cgroup")
 }
 
 func TestOwnProcsFilesKeepsSpacesAndFits(t *testing.T) {
-	assert.Equal(t, []string{"/sys/fs/cgroup/pids/a b/cgroup.procs"}, OwnProcsFiles("1:pids:/a b"))
+	assert.Equal(t, []string{"/sys/fs/cgroup/pids/a b/cgroup.procs"}, ownProcsFiles("1:pids:/a b"))
 	long := "1:pids:/" + strings.Repeat("x", 20000) + "\n2:memory:/m\n"
-	assert.Equal(t, []string{"/sys/fs/cgroup/memory/m/cgroup.procs"}, OwnProcsFiles(long),
+	assert.Equal(t, []string{"/sys/fs/cgroup/memory/m/cgroup.procs"}, ownProcsFiles(long),
 		"a path longer than the buffer is left out, the rest kept")
 }
