@@ -2,6 +2,7 @@ package cgroup
 
 import (
 	"fmt"
+	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -12,7 +13,7 @@ import (
 
 // WeightReason says why a weight on d does nothing, naming the device and
 // the fix; "" when bfq is active on it. Supports refuses a
-// --blkio-weight-device on d with it and `cgrun check` prints it beside d.
+// per-device weight on d with it and a host report prints it beside d.
 func (d BlockDevice) WeightReason() string {
 	if d.BFQActive {
 		return ""
@@ -48,16 +49,24 @@ func weightDeviceRefusal(h *Host, r *specs.LinuxResources) error {
 			continue
 		}
 		if d, ok := h.blockDevice(wd.Major, wd.Minor); ok && !d.BFQActive {
-			return &UnsupportedError{Flag: "--blkio-weight-device", Reason: d.WeightReason()}
+			return &UnsupportedError{Resource: BlockIOWeightDev, Reason: d.WeightReason(), Err: ErrNotScheduled}
 		}
 	}
 	return nil
 }
 
+// Warning is a limit this host accepts but that does nothing as asked.
+type Warning struct {
+	Resource Resource
+	Value    string // the limit's value, as the spec holds it
+	Reason   string
+}
+
+func (w Warning) String() string { return string(w.Resource) + " " + w.Value + ": " + w.Reason }
+
 // Warnings lists what r sets that this host accepts but that does nothing:
-// a --blkio-weight while no block device has bfq active. Each is one line
-// naming the flag, without a "warning:" prefix.
-func Warnings(h *Host, r *specs.LinuxResources) []string {
+// a block IO weight while no block device has bfq active.
+func Warnings(h *Host, r *specs.LinuxResources) []Warning {
 	if r == nil || r.BlockIO == nil || r.BlockIO.Weight == nil || *r.BlockIO.Weight == 0 {
 		return nil
 	}
@@ -66,5 +75,6 @@ func Warnings(h *Host, r *specs.LinuxResources) []string {
 			return nil
 		}
 	}
-	return []string{fmt.Sprintf("--blkio-weight %d: no block device has bfq active, so the weight does nothing (echo bfq > /sys/block/DEV/queue/scheduler)", *r.BlockIO.Weight)}
+	return []Warning{{Resource: BlockIOWeight, Value: strconv.Itoa(int(*r.BlockIO.Weight)),
+		Reason: "no block device has bfq active, so the weight does nothing (echo bfq > /sys/block/DEV/queue/scheduler)"}}
 }

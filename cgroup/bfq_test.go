@@ -43,8 +43,8 @@ func TestSupportsWeightDeviceNeedsBFQ(t *testing.T) {
 		major, minor int64
 		want         string
 	}{
-		{"none, bfq offered", 7, 0, "--blkio-weight-device: device loop0 (7:0) is scheduled by none, and weights act only under bfq (echo bfq > /sys/block/loop0/queue/scheduler)"},
-		{"bfq not offered", 8, 16, "--blkio-weight-device: device sdb (8:16) is scheduled by mq-deadline, and weights act only under bfq (modprobe bfq, then echo bfq > /sys/block/sdb/queue/scheduler)"},
+		{"none, bfq offered", 7, 0, "blockIO.weightDevice: device loop0 (7:0) is scheduled by none, and weights act only under bfq (echo bfq > /sys/block/loop0/queue/scheduler)"},
+		{"bfq not offered", 8, 16, "blockIO.weightDevice: device sdb (8:16) is scheduled by mq-deadline, and weights act only under bfq (modprobe bfq, then echo bfq > /sys/block/sdb/queue/scheduler)"},
 		{"bfq active", 254, 0, ""},
 		{"not a probed disk", 8, 1, ""},
 	} {
@@ -83,11 +83,11 @@ func TestWarningsWeightWithoutBFQ(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		extra map[string]string
-		want  []string
+		want  []Warning
 	}{
 		{"bfq on vda", nil, nil},
 		{"bfq nowhere", map[string]string{"sys/block/vda/queue/scheduler": "[none] mq-deadline kyber bfq\n"},
-			[]string{"--blkio-weight 300: no block device has bfq active, so the weight does nothing (echo bfq > /sys/block/DEV/queue/scheduler)"}},
+			[]Warning{{BlockIOWeight, "300", "no block device has bfq active, so the weight does nothing (echo bfq > /sys/block/DEV/queue/scheduler)"}}},
 	} {
 		h := weightHost(t, tc.extra)
 		host, err := ProbeFor(r, nil, append(slices.Clone(h.opts), WithParent("cgrun"))...)

@@ -9,7 +9,7 @@ import (
 )
 
 // BlockDevice is one block device and its I/O scheduler. Weights
-// (--blkio-weight, --blkio-weight-device) act only where bfq is active.
+// (blockIO.weight, blockIO.weightDevice) act only where bfq is active.
 type BlockDevice struct {
 	Name         string   `json:"name"`
 	MajMin       string   `json:"majmin"`

@@ -16,5 +16,5 @@ package cgroup
 // the value is written to that file as is.
 const AnnotationPrefix = "io.cgrun.cgroup."
 
-// AnnotationWmarkRatio carries --memory-wmark-ratio.
+// AnnotationWmarkRatio carries memory.wmark_ratio (Alibaba kernels).
 const AnnotationWmarkRatio = AnnotationPrefix + "memory.wmark_ratio"

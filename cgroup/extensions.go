@@ -48,8 +48,8 @@ func validFile(file string) error {
 // container's cgroup: memory.* into the memory controller's directory on v1
 // (the unified directory on v2), cpu.* into cpu's, and so on, in file-name
 // order. Files are opened without O_CREAT: a file this kernel lacks fails
-// with an *UnsupportedError ("--memory-wmark-ratio: this kernel has no
-// memory.wmark_ratio ..."); a refused value fails with a *WriteError quoting
+// with an *UnsupportedError ("io.cgrun.cgroup.memory.wmark_ratio: this kernel
+// has no memory.wmark_ratio ..."); a refused value fails with a *WriteError quoting
 // it. Call it after the container's cgroup exists and before the user's
 // process runs.
 func ApplyExtensions(paths Paths, annotations map[string]string) error {
@@ -66,25 +66,25 @@ func ApplyExtensions(paths Paths, annotations map[string]string) error {
 }
 
 func writeExtension(paths Paths, e Extension) error {
-	flag := KnobFlag(e.File)
+	res := KnobResource(e.File)
 	dir, err := paths.Dir(controllerOf(e.File))
 	if err != nil {
-		return &UnsupportedError{Flag: flag, Reason: "the container's cgroup has no " + controllerOf(e.File) + " controller", Err: err}
+		return &UnsupportedError{Resource: res, Reason: "the container's cgroup has no " + controllerOf(e.File) + " controller", Err: err}
 	}
 	p := filepath.Join(dir, e.File)
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0)
 	if errors.Is(err, fs.ErrNotExist) {
-		return &UnsupportedError{Flag: flag, Reason: noFileReason(e.File), Err: err}
+		return &UnsupportedError{Resource: res, Reason: noFileReason(e.File), Err: fmt.Errorf("%w: %w", ErrNoFile, err)}
 	}
 	if err != nil {
-		return &WriteError{Flag: flag, Path: p, Value: e.Value, Err: err}
+		return &WriteError{Resource: res, Path: p, Value: e.Value, Err: err}
 	}
 	_, err = f.WriteString(e.Value)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return &WriteError{Flag: flag, Path: p, Value: e.Value, Err: err}
+		return &WriteError{Resource: res, Path: p, Value: e.Value, Err: err}
 	}
 	return nil
 }

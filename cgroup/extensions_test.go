@@ -85,7 +85,7 @@ func TestApplyExtensionsMissingFileRefused(t *testing.T) {
 	if !errors.As(err, &ue) {
 		t.Fatalf("err = %v, want *UnsupportedError", err)
 	}
-	want := "--memory-wmark-ratio: this kernel has no memory.wmark_ratio (Alibaba Cloud Linux kernels only)"
+	want := "io.cgrun.cgroup.memory.wmark_ratio: this kernel has no memory.wmark_ratio (Alibaba Cloud Linux kernels only)"
 	if err.Error() != want {
 		t.Fatalf("err = %q, want %q", err, want)
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// Host is what this machine's kernel offers to cgrun's flags.
+// Host is what this machine's kernel offers to containers' limits.
 type Host struct {
 	Kernel string `json:"kernel"`
 	Mode   Mode   `json:"mode"`
@@ -112,7 +112,7 @@ func (h *Host) setSwapAccounting() {
 	}
 }
 
-// wantedFiles lists, per controller, the control files cgrun's flags need.
+// wantedFiles lists, per controller, the control files the resources need.
 func wantedFiles(m Mode) map[string][]string {
 	w := map[string][]string{}
 	if m == ModeV2 {
@@ -129,8 +129,8 @@ func wantedFiles(m Mode) map[string][]string {
 	w["pids"] = []string{"pids.max"}
 	w["cpuset"] = []string{"cpuset.cpus", "cpuset.mems"}
 	for _, k := range AlibabaKnobs {
-		c := controllerOf(k.File)
-		w[c] = append(w[c], k.File)
+		c := controllerOf(k)
+		w[c] = append(w[c], k)
 	}
 	return w
 }

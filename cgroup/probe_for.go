@@ -8,7 +8,7 @@ import (
 
 // ProbeFor probes only what Supports needs to judge r and annotations: the
 // cgroup mode and controllers always, control files only of the controllers
-// whose set flags depend on a file (swap, block I/O weights, extension
+// whose set limits depend on a file (swap, block I/O weights, extension
 // knobs), block devices only for weights, and no iSCSI. It is the probe on
 // the start path of every container; Probe is the full one `cgrun check`
 // prints.
@@ -22,12 +22,12 @@ func ProbeFor(r *specs.LinuxResources, annotations map[string]string, opts ...Op
 	if err != nil {
 		return h, nil // Supports refuses the annotation itself
 	}
-	set := setFlags(r)
+	set := setResources(r)
 	need := map[string]bool{}
-	if set["--memory-swap"] {
+	if set[MemorySwap] {
 		need["memory"] = true
 	}
-	if set["--blkio-weight"] || set["--blkio-weight-device"] {
+	if set[BlockIOWeight] || set[BlockIOWeightDev] {
 		need[ioController(h.V2())] = true
 		// weights act only under bfq: Supports and Warnings read schedulers
 		h.BlockDevices, _ = probeBlockDevices(filepath.Join(c.sysfs, "block"))
@@ -39,7 +39,7 @@ func ProbeFor(r *specs.LinuxResources, annotations map[string]string, opts ...Op
 	}
 	knob := map[string]bool{}
 	for _, k := range AlibabaKnobs {
-		knob[k.File] = true
+		knob[k] = true
 	}
 	for ctl, files := range wantedFiles(h.Mode) {
 		if !need[ctl] {

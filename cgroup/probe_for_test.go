@@ -34,7 +34,7 @@ func TestProbeForJudgesLikeProbe(t *testing.T) {
 	}{
 		{name: "memory", r: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}}},
 		{name: "swap", r: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit, Swap: &swap}}},
-		{name: "knob", r: &specs.LinuxResources{}, ann: map[string]string{AnnotationWmarkRatio: "60"}, flag: "--memory-wmark-ratio"},
+		{name: "knob", r: &specs.LinuxResources{}, ann: map[string]string{AnnotationWmarkRatio: "60"}, flag: "io.cgrun.cgroup.memory.wmark_ratio"},
 	}
 	for _, tc := range cases {
 		full, err := Probe(append(slices.Clone(h.opts), WithParent("cgrun"))...)
@@ -50,7 +50,7 @@ func TestProbeForJudgesLikeProbe(t *testing.T) {
 		switch {
 		case tc.flag == "" && (wantErr != nil || gotErr != nil):
 			t.Errorf("%s: full probe %v, lean probe %v; want both accepted", tc.name, wantErr, gotErr)
-		case tc.flag != "" && (!errors.As(gotErr, &ue) || ue.Flag != tc.flag || gotErr.Error() != wantErr.Error()):
+		case tc.flag != "" && (!errors.As(gotErr, &ue) || string(ue.Resource) != tc.flag || gotErr.Error() != wantErr.Error()):
 			t.Errorf("%s: lean probe %v, full probe %v; want both refusing %s", tc.name, gotErr, wantErr, tc.flag)
 		}
 	}

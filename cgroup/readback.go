@@ -17,10 +17,10 @@ import (
 // "max", "MAJ:MIN N", cpuset ranges), Actual the file's (or the matching
 // line's) content, so that the two compare as strings.
 type Limit struct {
-	Flag      string `json:"flag"`
-	File      string `json:"file"`
-	Requested string `json:"requested"`
-	Actual    string `json:"actual"`
+	Resource  Resource `json:"resource"`
+	File      string   `json:"file"`
+	Requested string   `json:"requested"`
+	Actual    string   `json:"actual"`
 }
 
 // Match reports whether the kernel holds what was requested.
@@ -28,8 +28,9 @@ func (l Limit) Match() bool { return l.Requested == l.Actual }
 
 // want is one file to read back: extract picks the relevant part.
 type want struct {
-	flag, ctl, file, requested string
-	extract                    func(string) string
+	res                  Resource
+	ctl, file, requested string
+	extract              func(string) string
 }
 
 // ReadBack reads every limit r sets, and every extension knob of
@@ -48,7 +49,7 @@ func ReadBack(paths Paths, r *specs.LinuxResources, annotations map[string]strin
 		return nil, err
 	}
 	for _, e := range exts {
-		ws = append(ws, want{flag: KnobFlag(e.File), ctl: controllerOf(e.File), file: e.File, requested: e.Value, extract: whole})
+		ws = append(ws, want{res: KnobResource(e.File), ctl: controllerOf(e.File), file: e.File, requested: e.Value, extract: whole})
 	}
 	out := make([]Limit, 0, len(ws))
 	for _, w := range ws {
@@ -61,7 +62,7 @@ func ReadBack(paths Paths, r *specs.LinuxResources, annotations map[string]strin
 		if err != nil {
 			return nil, &ReadError{Path: p, Err: err}
 		}
-		out = append(out, Limit{Flag: w.flag, File: w.file, Requested: w.requested, Actual: w.extract(string(b))})
+		out = append(out, Limit{Resource: w.res, File: w.file, Requested: w.requested, Actual: w.extract(string(b))})
 	}
 	return out, nil
 }

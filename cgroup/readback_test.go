@@ -25,7 +25,7 @@ func weightDev(major, minor int64, w uint16) specs.LinuxWeightDevice {
 func limitsText(ls []Limit) string {
 	var b strings.Builder
 	for _, l := range ls {
-		fmt.Fprintf(&b, "%s %s %s | %s\n", l.Flag, l.File, l.Requested, l.Actual)
+		fmt.Fprintf(&b, "%s %s %s | %s\n", l.Resource, l.File, l.Requested, l.Actual)
 	}
 	return b.String()
 }
@@ -67,21 +67,21 @@ func TestReadBackV1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `--memory memory.limit_in_bytes 104857600 | 104857600
---memory-swap memory.memsw.limit_in_bytes 9223372036854771712 | 9223372036854771712
---memory-reservation memory.soft_limit_in_bytes 52428800 | 52428800
---memory-swappiness memory.swappiness 100 | 100
---oom-kill-disable memory.oom_control oom_kill_disable 1 | oom_kill_disable 1
---cpu-shares cpu.shares 1600 | 1600
---cpu-period cpu.cfs_period_us 50000 | 50000
---cpu-quota cpu.cfs_quota_us 25000 | 25000
---cpuset-cpus cpuset.cpus 0-1 | 0-1
---blkio-weight blkio.bfq.weight 300 | 300
---blkio-weight-device blkio.bfq.weight_device 7:3 500 | 7:3 500
---device-read-bps blkio.throttle.read_bps_device 7:3 1048576 | 7:3 1048576
---device-write-iops blkio.throttle.write_iops_device 7:3 400 | 7:3 400
---pids-limit pids.max max | max
---memory-wmark-ratio memory.wmark_ratio 60 | 60
+	want := `memory.limit memory.limit_in_bytes 104857600 | 104857600
+memory.swap memory.memsw.limit_in_bytes 9223372036854771712 | 9223372036854771712
+memory.reservation memory.soft_limit_in_bytes 52428800 | 52428800
+memory.swappiness memory.swappiness 100 | 100
+memory.disableOOMKiller memory.oom_control oom_kill_disable 1 | oom_kill_disable 1
+cpu.shares cpu.shares 1600 | 1600
+cpu.period cpu.cfs_period_us 50000 | 50000
+cpu.quota cpu.cfs_quota_us 25000 | 25000
+cpu.cpus cpuset.cpus 0-1 | 0-1
+blockIO.weight blkio.bfq.weight 300 | 300
+blockIO.weightDevice blkio.bfq.weight_device 7:3 500 | 7:3 500
+blockIO.throttleReadBpsDevice blkio.throttle.read_bps_device 7:3 1048576 | 7:3 1048576
+blockIO.throttleWriteIOPSDevice blkio.throttle.write_iops_device 7:3 400 | 7:3 400
+pids.limit pids.max max | max
+io.cgrun.cgroup.memory.wmark_ratio memory.wmark_ratio 60 | 60
 `
 	if s := limitsText(got); s != want {
 		t.Fatalf("got\n%s\nwant\n%s", s, want)
@@ -153,17 +153,17 @@ func TestReadBackV2(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := `--memory memory.max 104857600 | 104857600
---memory-swap memory.swap.max ` + sc.want + ` | ` + sc.want + `
---memory-reservation memory.low 52428800 | 52428800
---cpu-shares cpu.weight 143 | 143
---cpu-quota cpu.max 25000 50000 | 25000 50000
---cpu-period cpu.max 25000 50000 | 25000 50000
---cpuset-mems cpuset.mems 0 | 0
---blkio-weight io.weight default 2930 | default 2930
---device-read-bps io.max 7:3 rbps=1048576 | 7:3 rbps=1048576
---device-write-iops io.max 7:3 wiops=400 | 7:3 wiops=400
---pids-limit pids.max 100 | 100
+			want := `memory.limit memory.max 104857600 | 104857600
+memory.swap memory.swap.max ` + sc.want + ` | ` + sc.want + `
+memory.reservation memory.low 52428800 | 52428800
+cpu.shares cpu.weight 143 | 143
+cpu.quota cpu.max 25000 50000 | 25000 50000
+cpu.period cpu.max 25000 50000 | 25000 50000
+cpu.mems cpuset.mems 0 | 0
+blockIO.weight io.weight default 2930 | default 2930
+blockIO.throttleReadBpsDevice io.max 7:3 rbps=1048576 | 7:3 rbps=1048576
+blockIO.throttleWriteIOPSDevice io.max 7:3 wiops=400 | 7:3 wiops=400
+pids.limit pids.max 100 | 100
 `
 			if s := limitsText(got); s != want {
 				t.Fatalf("got\n%s\nwant\n%s", s, want)
@@ -184,9 +184,9 @@ func TestReadBackV2BFQAndQuotaOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `--cpu-quota cpu.max max 100000 | max 100000
---blkio-weight io.bfq.weight default 300 | default 300
---blkio-weight-device io.bfq.weight 7:3 500 | 7:3 500
+	want := `cpu.quota cpu.max max 100000 | max 100000
+blockIO.weight io.bfq.weight default 300 | default 300
+blockIO.weightDevice io.bfq.weight 7:3 500 | 7:3 500
 `
 	if s := limitsText(got); s != want {
 		t.Fatalf("got\n%s\nwant\n%s", s, want)

@@ -9,49 +9,49 @@ import (
 // wantsV1 lists the v1 files of the limits r sets.
 func wantsV1(paths Paths, r *specs.LinuxResources) []want {
 	var ws []want
-	add := func(flag, ctl, file, req string, ex func(string) string) {
-		ws = append(ws, want{flag: flag, ctl: ctl, file: file, requested: req, extract: ex})
+	add := func(res Resource, ctl, file, req string, ex func(string) string) {
+		ws = append(ws, want{res: res, ctl: ctl, file: file, requested: req, extract: ex})
 	}
 	if m := r.Memory; m != nil {
 		if m.Limit != nil {
-			add("--memory", "memory", "memory.limit_in_bytes", bytesV1(*m.Limit), whole)
+			add(MemoryLimit, "memory", "memory.limit_in_bytes", bytesV1(*m.Limit), whole)
 		}
 		if m.Swap != nil && *m.Swap != 0 {
-			add("--memory-swap", "memory", "memory.memsw.limit_in_bytes", bytesV1(*m.Swap), whole)
+			add(MemorySwap, "memory", "memory.memsw.limit_in_bytes", bytesV1(*m.Swap), whole)
 		}
 		if m.Reservation != nil {
-			add("--memory-reservation", "memory", "memory.soft_limit_in_bytes", bytesV1(*m.Reservation), whole)
+			add(MemoryReservation, "memory", "memory.soft_limit_in_bytes", bytesV1(*m.Reservation), whole)
 		}
 		if m.Swappiness != nil {
-			add("--memory-swappiness", "memory", "memory.swappiness", strconv.FormatUint(*m.Swappiness, 10), whole)
+			add(MemorySwappiness, "memory", "memory.swappiness", strconv.FormatUint(*m.Swappiness, 10), whole)
 		}
 		if m.DisableOOMKiller != nil {
 			v := "0"
 			if *m.DisableOOMKiller {
 				v = "1"
 			}
-			add("--oom-kill-disable", "memory", "memory.oom_control", "oom_kill_disable "+v, lineWith("oom_kill_disable "))
+			add(MemoryDisableOOM, "memory", "memory.oom_control", "oom_kill_disable "+v, lineWith("oom_kill_disable "))
 		}
 	}
 	if c := r.CPU; c != nil {
 		if c.Shares != nil {
-			add("--cpu-shares", "cpu", "cpu.shares", strconv.FormatUint(*c.Shares, 10), whole)
+			add(CPUShares, "cpu", "cpu.shares", strconv.FormatUint(*c.Shares, 10), whole)
 		}
 		if c.Period != nil {
-			add("--cpu-period", "cpu", "cpu.cfs_period_us", strconv.FormatUint(*c.Period, 10), whole)
+			add(CPUPeriod, "cpu", "cpu.cfs_period_us", strconv.FormatUint(*c.Period, 10), whole)
 		}
 		if c.Quota != nil {
 			q := *c.Quota
 			if q <= 0 {
 				q = -1
 			}
-			add("--cpu-quota", "cpu", "cpu.cfs_quota_us", strconv.FormatInt(q, 10), whole)
+			add(CPUQuota, "cpu", "cpu.cfs_quota_us", strconv.FormatInt(q, 10), whole)
 		}
 		if c.Cpus != "" {
-			add("--cpuset-cpus", "cpuset", "cpuset.cpus", canonicalList(c.Cpus), whole)
+			add(CPUSetCPUs, "cpuset", "cpuset.cpus", canonicalList(c.Cpus), whole)
 		}
 		if c.Mems != "" {
-			add("--cpuset-mems", "cpuset", "cpuset.mems", canonicalList(c.Mems), whole)
+			add(CPUSetMems, "cpuset", "cpuset.mems", canonicalList(c.Mems), whole)
 		}
 	}
 	if b := r.BlockIO; b != nil {
@@ -62,40 +62,25 @@ func wantsV1(paths Paths, r *specs.LinuxResources) []want {
 			weightDev = "blkio.bfq.weight_device"
 		}
 		if b.Weight != nil && *b.Weight != 0 {
-			add("--blkio-weight", "blkio", weight, strconv.FormatUint(uint64(*b.Weight), 10), whole)
+			add(BlockIOWeight, "blkio", weight, strconv.FormatUint(uint64(*b.Weight), 10), whole)
 		}
 		for _, d := range b.WeightDevice {
 			if d.Weight != nil {
 				mm := majmin(d.Major, d.Minor)
-				add("--blkio-weight-device", "blkio", weightDev, mm+" "+strconv.FormatUint(uint64(*d.Weight), 10), lineWith(mm+" "))
+				add(BlockIOWeightDev, "blkio", weightDev, mm+" "+strconv.FormatUint(uint64(*d.Weight), 10), lineWith(mm+" "))
 			}
 		}
-		for _, t := range throttles(b) {
-			for _, d := range t.devs {
+		for _, t := range throttleFiles {
+			for _, d := range t.of(b) {
 				mm := majmin(d.Major, d.Minor)
-				add(t.flag, "blkio", "blkio.throttle."+t.v1, mm+" "+strconv.FormatUint(d.Rate, 10), lineWith(mm+" "))
+				add(t.res, "blkio", "blkio.throttle."+t.v1, mm+" "+strconv.FormatUint(d.Rate, 10), lineWith(mm+" "))
 			}
 		}
 	}
 	if p := r.Pids; p != nil && p.Limit != nil {
-		add("--pids-limit", "pids", "pids.max", pidsMax(*p.Limit), whole)
+		add(PidsLimit, "pids", "pids.max", pidsMax(*p.Limit), whole)
 	}
 	return ws
-}
-
-// throttle is one throttle flag with its v1 file and v2 io.max key.
-type throttle struct {
-	flag, v1, v2 string
-	devs         []specs.LinuxThrottleDevice
-}
-
-func throttles(b *specs.LinuxBlockIO) []throttle {
-	return []throttle{
-		{"--device-read-bps", "read_bps_device", "rbps", b.ThrottleReadBpsDevice},
-		{"--device-write-bps", "write_bps_device", "wbps", b.ThrottleWriteBpsDevice},
-		{"--device-read-iops", "read_iops_device", "riops", b.ThrottleReadIOPSDevice},
-		{"--device-write-iops", "write_iops_device", "wiops", b.ThrottleWriteIOPSDevice},
-	}
 }
 
 // pidsMax is pids.max for a spec limit: <= 0 is unlimited.

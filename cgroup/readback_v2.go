@@ -13,23 +13,23 @@ import (
 // io.weight when io.bfq.weight is absent).
 func wantsV2(paths Paths, r *specs.LinuxResources) []want {
 	var ws []want
-	add := func(flag, file, req string, ex func(string) string) {
-		ws = append(ws, want{flag: flag, ctl: controllerOf(file), file: file, requested: req, extract: ex})
+	add := func(res Resource, file, req string, ex func(string) string) {
+		ws = append(ws, want{res: res, ctl: controllerOf(file), file: file, requested: req, extract: ex})
 	}
 	if m := r.Memory; m != nil {
 		if m.Limit != nil {
-			add("--memory", "memory.max", bytesV2(*m.Limit), whole)
+			add(MemoryLimit, "memory.max", bytesV2(*m.Limit), whole)
 		}
 		if m.Swap != nil && *m.Swap != 0 {
-			add("--memory-swap", "memory.swap.max", swapV2(*m.Swap, m.Limit), whole)
+			add(MemorySwap, "memory.swap.max", swapV2(*m.Swap, m.Limit), whole)
 		}
 		if m.Reservation != nil {
-			add("--memory-reservation", "memory.low", bytesV2(*m.Reservation), whole)
+			add(MemoryReservation, "memory.low", bytesV2(*m.Reservation), whole)
 		}
 	}
 	if c := r.CPU; c != nil {
 		if c.Shares != nil {
-			add("--cpu-shares", "cpu.weight", strconv.FormatUint(cgroups.ConvertCPUSharesToCgroupV2Value(*c.Shares), 10), whole)
+			add(CPUShares, "cpu.weight", strconv.FormatUint(cgroups.ConvertCPUSharesToCgroupV2Value(*c.Shares), 10), whole)
 		}
 		if c.Quota != nil || c.Period != nil {
 			var q int64
@@ -49,43 +49,43 @@ func wantsV2(paths Paths, r *specs.LinuxResources) []want {
 			}
 			req := quota + " " + strconv.FormatUint(p, 10)
 			if c.Quota != nil {
-				add("--cpu-quota", "cpu.max", req, whole)
+				add(CPUQuota, "cpu.max", req, whole)
 			}
 			if c.Period != nil {
-				add("--cpu-period", "cpu.max", req, whole)
+				add(CPUPeriod, "cpu.max", req, whole)
 			}
 		}
 		if c.Cpus != "" {
-			add("--cpuset-cpus", "cpuset.cpus", canonicalList(c.Cpus), whole)
+			add(CPUSetCPUs, "cpuset.cpus", canonicalList(c.Cpus), whole)
 		}
 		if c.Mems != "" {
-			add("--cpuset-mems", "cpuset.mems", canonicalList(c.Mems), whole)
+			add(CPUSetMems, "cpuset.mems", canonicalList(c.Mems), whole)
 		}
 	}
 	if b := r.BlockIO; b != nil {
 		bfq := fileIn(paths, "io", "io.bfq.weight", "io.weight") == "io.bfq.weight"
 		if b.Weight != nil && *b.Weight != 0 {
 			if bfq {
-				add("--blkio-weight", "io.bfq.weight", "default "+strconv.FormatUint(uint64(*b.Weight), 10), lineWith("default "))
+				add(BlockIOWeight, "io.bfq.weight", "default "+strconv.FormatUint(uint64(*b.Weight), 10), lineWith("default "))
 			} else {
-				add("--blkio-weight", "io.weight", "default "+strconv.FormatUint(cgroups.ConvertBlkIOToIOWeightValue(*b.Weight), 10), lineWith("default "))
+				add(BlockIOWeight, "io.weight", "default "+strconv.FormatUint(cgroups.ConvertBlkIOToIOWeightValue(*b.Weight), 10), lineWith("default "))
 			}
 		}
 		for _, d := range b.WeightDevice {
 			if d.Weight != nil {
 				mm := majmin(d.Major, d.Minor)
-				add("--blkio-weight-device", "io.bfq.weight", mm+" "+strconv.FormatUint(uint64(*d.Weight), 10), lineWith(mm+" "))
+				add(BlockIOWeightDev, "io.bfq.weight", mm+" "+strconv.FormatUint(uint64(*d.Weight), 10), lineWith(mm+" "))
 			}
 		}
-		for _, t := range throttles(b) {
-			for _, d := range t.devs {
+		for _, t := range throttleFiles {
+			for _, d := range t.of(b) {
 				mm := majmin(d.Major, d.Minor)
-				add(t.flag, "io.max", mm+" "+t.v2+"="+strconv.FormatUint(d.Rate, 10), ioMaxKey(mm, t.v2))
+				add(t.res, "io.max", mm+" "+t.v2+"="+strconv.FormatUint(d.Rate, 10), ioMaxKey(mm, t.v2))
 			}
 		}
 	}
 	if p := r.Pids; p != nil && p.Limit != nil {
-		add("--pids-limit", "pids.max", pidsMax(*p.Limit), whole)
+		add(PidsLimit, "pids.max", pidsMax(*p.Limit), whole)
 	}
 	return ws
 }

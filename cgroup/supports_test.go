@@ -52,24 +52,24 @@ func TestSupports(t *testing.T) {
 			Pids:    &specs.LinuxPids{Limit: i64(10)},
 		}, nil, ""},
 		{"v2 swappiness", hostV2(), &specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: u64(10)}}, nil,
-			"--memory-swappiness: cgroup v2 has no memory.swappiness (no upstream file); leave it unset"},
+			"memory.swappiness: cgroup v2 has no memory.swappiness (no upstream file)"},
 		{"v2 oom-kill-disable", hostV2(), &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(20 << 20), DisableOOMKiller: boolp(true)}}, nil,
-			"--oom-kill-disable: cgroup v2 has no memory.oom_control (no upstream file); use --oom-score-adj to keep the OOM killer away from the process"},
+			"memory.disableOOMKiller: cgroup v2 has no memory.oom_control (no upstream file)"},
 		{"v2 oom-kill-disable false", hostV2(), &specs.LinuxResources{Memory: &specs.LinuxMemory{DisableOOMKiller: boolp(false)}}, nil, ""},
 		{"v2 weight falls back to io.weight", hostV2(), &specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: u16(300)}}, nil, ""},
 		{"v2 device weight needs io.bfq.weight", hostV2(), &specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{
 			WeightDevice: []specs.LinuxWeightDevice{{Weight: u16(500)}}}}, nil,
-			"--blkio-weight-device: this kernel has no io.bfq.weight"},
+			"blockIO.weightDevice: this kernel has no io.bfq.weight"},
 		{"no swap accounting", noSwap, &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(1 << 30), Swap: i64(2 << 30)}}, nil,
-			"--memory-swap: this kernel has no memory.memsw.limit_in_bytes (swap accounting is off; boot with swapaccount=1)"},
+			"memory.swap: this kernel has no memory.memsw.limit_in_bytes (swap accounting is off; boot with swapaccount=1)"},
 		{"unlimited swap needs no accounting", noSwap, &specs.LinuxResources{Memory: &specs.LinuxMemory{Swap: i64(-1)}}, nil, ""},
 		{"no weight file", &Host{Mode: ModeV1, Controllers: map[string]string{"blkio": "b"}, Files: map[string]bool{}},
 			&specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: u16(10)}}, nil,
-			"--blkio-weight: this kernel has none of blkio.weight, blkio.bfq.weight"},
+			"blockIO.weight: this kernel has none of blkio.weight, blkio.bfq.weight"},
 		{"missing controller", noPids, &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(10)}}, nil,
-			"--pids-limit: this host has no pids cgroup controller mounted"},
+			"pids.limit: this host has no pids cgroup controller mounted"},
 		{"wmark missing", hostV1(), nil, map[string]string{AnnotationWmarkRatio: "60"},
-			"--memory-wmark-ratio: this kernel has no memory.wmark_ratio (Alibaba Cloud Linux kernels only)"},
+			"io.cgrun.cgroup.memory.wmark_ratio: this kernel has no memory.wmark_ratio (Alibaba Cloud Linux kernels only)"},
 		{"other annotations ignored", hostV1(), nil, map[string]string{"org.example": "1"}, ""},
 	}
 	for _, tc := range tests {
@@ -86,7 +86,7 @@ func TestSupports(t *testing.T) {
 			if !errors.As(err, &ue) || err.Error() != tc.want {
 				t.Fatalf("err = %v\nwant  %s", err, tc.want)
 			}
-			fs, ok := tc.host.Flag(ue.Flag)
+			fs, ok := tc.host.SupportOf(ue.Resource)
 			if !ok || fs.Supported || fs.Reason != ue.Reason {
 				t.Fatalf("check's wording differs: %+v", fs)
 			}

@@ -1,6 +1,7 @@
 package container
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -61,22 +62,47 @@ func (r *Runtime) Kill(id string, sig unix.Signal) error {
 // returns the recorded state. A container removed meanwhile (--rm) returns
 // ErrNotFound.
 func (r *Runtime) Wait(id string, timeout time.Duration) (*State, error) {
-	deadline := time.Now().Add(timeout)
-	for r.Running(id) {
-		if timeout > 0 && time.Now().After(deadline) {
-			return nil, fmt.Errorf("%w waiting for %s to stop", ErrTimeout, ShortID(id))
-		}
-		time.Sleep(pollInterval)
+	if timeout <= 0 {
+		return r.WaitContext(context.Background(), id)
 	}
-	// The owner gives up its lock after recording and releasing.
-	deadline = time.Now().Add(releaseTimeout)
-	for r.Store.OwnerAlive(id) {
-		if timeout > 0 && time.Now().After(deadline) {
-			return nil, fmt.Errorf("%w waiting for %s to release what it held", ErrTimeout, ShortID(id))
-		}
-		time.Sleep(pollInterval)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := r.waitFor(ctx, id, "stop", func() bool { return r.Running(id) }); err != nil {
+		return nil, err
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), releaseTimeout)
+	defer cancel()
+	if err := r.waitFor(ctx, id, "release what it held", func() bool { return r.Store.OwnerAlive(id) }); err != nil {
+		return nil, err
 	}
 	return r.Store.Load(id)
+}
+
+// WaitContext is Wait bounded by ctx alone.
+func (r *Runtime) WaitContext(ctx context.Context, id string) (*State, error) {
+	if err := r.waitFor(ctx, id, "stop", func() bool { return r.Running(id) }); err != nil {
+		return nil, err
+	}
+	// The owner gives up its lock after recording and releasing.
+	if err := r.waitFor(ctx, id, "release what it held", func() bool { return r.Store.OwnerAlive(id) }); err != nil {
+		return nil, err
+	}
+	return r.Store.Load(id)
+}
+
+// waitFor polls until busy is false or ctx ends (ErrTimeout at its deadline).
+func (r *Runtime) waitFor(ctx context.Context, id, what string, busy func() bool) error {
+	for busy() {
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("%w waiting for %s to %s", ErrTimeout, ShortID(id), what)
+			}
+			return ctx.Err()
+		case <-time.After(pollInterval):
+		}
+	}
+	return nil
 }
 
 // Stop sends SIGTERM, waits up to grace (0: not at all), then sends

@@ -23,7 +23,34 @@ var (
 	ErrNoReleaser = errors.New("no releaser registered")
 	// ErrTimeout: the container did not stop in time.
 	ErrTimeout = errors.New("timed out")
+	// ErrInvalid: a field of a container's configuration breaks a rule
+	// (wrapped by every *FieldError).
+	ErrInvalid = errors.New("invalid configuration")
 )
+
+// FieldError is a field of a container's configuration whose value breaks
+// a rule. Field is the field's name in the Go type that carries it
+// ("CgroupParent", or a runner request's "Process.User"), so a front end
+// can name its own flag for it.
+type FieldError struct {
+	Field string
+	Value string
+	Err   error // the rule broken, or the cause
+}
+
+func (e *FieldError) Error() string   { return fmt.Sprintf("invalid %s %q: %v", e.Field, e.Value, e.Err) }
+func (e *FieldError) Unwrap() []error { return []error{ErrInvalid, e.Err} }
+
+// ReleaseError is a container whose process ended (its exit is recorded)
+// but of which something could not be released yet: it stays recorded,
+// and the next remove, or any later process, releases it.
+type ReleaseError struct {
+	ID  string
+	Err error
+}
+
+func (e *ReleaseError) Error() string { return fmt.Sprintf("cleanup of %s: %v", ShortID(e.ID), e.Err) }
+func (e *ReleaseError) Unwrap() error { return e.Err }
 
 // StartError is a failure to start the container's process. Code is the
 // Docker exit code for it: 127 when the command is not found, 126 when it

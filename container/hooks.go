@@ -1,13 +1,21 @@
 package container
 
-import specs "github.com/opencontainers/runtime-spec/specs-go"
+import (
+	"fmt"
+	"path"
 
-// CgroupHooks is what cgrun's cgroup package does around libcontainer,
-// which writes every OCI-expressible limit itself. It is injected so the
-// container package does not decide how extension knobs are written.
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/cgrun/cgrun/cgroup"
+)
+
+// CgroupHooks is what happens around libcontainer, which writes every
+// OCI-expressible limit itself: the host check, the extension knobs and the
+// OOM read-back. DefaultHooks does it with the cgroup package; an embedder
+// may inject its own.
 type CgroupHooks interface {
 	// Check refuses a spec the host cannot honour, before anything is
-	// created (exit 125).
+	// created. The spec's Linux.CgroupsPath is set (PARENT/ID).
 	Check(spec *specs.Spec) error
 	// Apply writes the extension knobs (spec annotations) into the
 	// container's cgroup directories (controller -> path). It runs after
@@ -19,7 +27,62 @@ type CgroupHooks interface {
 	OOMKilled(paths map[string]string) (bool, error)
 }
 
-// NoHooks does nothing: for embedders without extension knobs.
+// DefaultHooks are the cgroup package's: cgroup.Supports before anything
+// is created (probing the host under the container's cgroup parent),
+// cgroup.ApplyExtensions between libcontainer's Start and Exec, and the
+// OOM-kill count.
+type DefaultHooks struct {
+	// Warn hears of limits the host accepts but that do nothing as asked
+	// (nil: nobody).
+	Warn func(cgroup.Warning)
+}
+
+// Check implements CgroupHooks.
+func (h DefaultHooks) Check(s *specs.Spec) error {
+	var r *specs.LinuxResources
+	parent := DefaultCgroupParent
+	if s.Linux != nil {
+		r = s.Linux.Resources
+		if s.Linux.CgroupsPath != "" {
+			parent = path.Dir(s.Linux.CgroupsPath)
+		}
+	}
+	if r == nil && len(s.Annotations) == 0 {
+		return nil
+	}
+	host, err := cgroup.ProbeFor(r, s.Annotations, cgroup.WithParent(parent))
+	if err != nil {
+		return fmt.Errorf("probe host cgroups: %w", err)
+	}
+	if err := cgroup.Supports(host, r, s.Annotations); err != nil {
+		return err
+	}
+	if h.Warn != nil {
+		for _, w := range cgroup.Warnings(host, r) {
+			h.Warn(w)
+		}
+	}
+	return nil
+}
+
+// Apply implements CgroupHooks.
+func (DefaultHooks) Apply(s *specs.Spec, paths map[string]string) error {
+	return cgroup.ApplyExtensions(cgroup.Paths(paths), s.Annotations)
+}
+
+// OOMKilled implements CgroupHooks.
+func (DefaultHooks) OOMKilled(paths map[string]string) (bool, error) {
+	n, err := cgroup.OOMEvents(cgroup.Paths(paths))
+	return n > 0, err
+}
+
+// OOMEvents implements OOMCounter.
+func (DefaultHooks) OOMEvents(paths map[string]string) (uint64, error) {
+	return cgroup.OOMEvents(cgroup.Paths(paths))
+}
+
+// NoHooks does nothing: for embedders that check and write nothing beyond
+// what libcontainer does.
 type NoHooks struct{}
 
 // Check implements CgroupHooks.

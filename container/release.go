@@ -7,13 +7,26 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/cgrun/cgrun/image"
+	"github.com/cgrun/cgrun/volume"
 )
 
 // ReleaseKind names what a Release gives back; each kind has one Releaser.
 type ReleaseKind string
 
-// ReleaseMount unmounts Target (an overlay rootfs, a bind mount).
-const ReleaseMount ReleaseKind = "mount"
+// The kinds every Runtime releases: each has its releaser in the package
+// that owns the resource, registered by DefaultReleasers.
+const (
+	// ReleaseMount unmounts Target (a bind mount).
+	ReleaseMount ReleaseKind = "mount"
+	// ReleaseImageMount unmounts the rootfs mount Target of an image store
+	// (image.ReleaseMount; Data from Store.ReleaseData).
+	ReleaseImageMount ReleaseKind = image.ReleaseKind
+	// ReleaseVolume detaches the volume Target from a container
+	// (volume.Release; Data from volume.ReleaseData).
+	ReleaseVolume ReleaseKind = volume.ReleaseKind
+)
 
 // Release is one thing a container holds that must be given back when it
 // goes away: a mount, an attached volume. It is recorded in the state
@@ -32,14 +45,26 @@ type Releaser interface {
 	Release(Release) error
 }
 
-// Releasers maps each kind to its releaser. Packages that acquire
-// something (image: rootfs mounts, volume: iSCSI attachments) register
-// theirs when the Runtime is built.
+// ReleaserFunc adapts a package's release function (target, data) to
+// Releaser.
+type ReleaserFunc func(target string, data json.RawMessage) error
+
+// Release implements Releaser.
+func (f ReleaserFunc) Release(r Release) error { return f(r.Target, r.Data) }
+
+// Releasers maps each kind to its releaser.
 type Releasers map[ReleaseKind]Releaser
 
-// DefaultReleasers holds the releasers of this package (mounts).
+// DefaultReleasers holds the releasers of every kind cgrun's packages
+// acquire for a container: mounts, image rootfs mounts (package image) and
+// volume attachments (package volume). Any process that opens a state
+// directory releases any of its containers with them, whoever started it.
 func DefaultReleasers() Releasers {
-	return Releasers{ReleaseMount: MountReleaser{}}
+	return Releasers{
+		ReleaseMount:      MountReleaser{},
+		ReleaseImageMount: ReleaserFunc(image.ReleaseMount),
+		ReleaseVolume:     ReleaserFunc(volume.Release),
+	}
 }
 
 // MountReleaser unmounts Release.Target, lazily (MNT_DETACH) so a busy

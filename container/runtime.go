@@ -19,6 +19,9 @@ import (
 // DefaultCgroupParent is where containers' cgroups go: PARENT/ID.
 const DefaultCgroupParent = "/cgrun"
 
+// DefaultRoot is where container state lives unless told otherwise.
+const DefaultRoot = "/run/cgrun"
+
 // Runtime ties the state store to what is injected: the cgroup hooks and
 // the releasers of each kind of held resource.
 type Runtime struct {
@@ -27,15 +30,17 @@ type Runtime struct {
 	Releasers Releasers
 }
 
-// NewRuntime opens the store at root. hooks may be nil (NoHooks); the
-// releasers are DefaultReleasers plus extra.
+// NewRuntime opens the store at root. hooks may be nil (DefaultHooks: the
+// cgroup package's checks, extension knobs and OOM count); the releasers are
+// DefaultReleasers (mounts, image rootfs mounts, volume attachments) plus
+// extra, so any process that opens root can release any of its containers.
 func NewRuntime(root string, hooks CgroupHooks, extra Releasers) (*Runtime, error) {
 	st, err := NewStore(root)
 	if err != nil {
 		return nil, err
 	}
 	if hooks == nil {
-		hooks = NoHooks{}
+		hooks = DefaultHooks{}
 	}
 	rs := DefaultReleasers()
 	for k, v := range extra {
@@ -78,13 +83,17 @@ func (r *Runtime) Prepare(cfg Config) (*State, error) {
 		parent = DefaultCgroupParent
 	}
 	if !path.IsAbs(parent) {
-		return nil, fmt.Errorf("invalid --cgroup-parent %q: must be an absolute cgroup path", parent)
-	}
-	if err := r.Hooks.Check(cfg.Spec); err != nil {
-		return nil, err
+		return nil, &FieldError{Field: "CgroupParent", Value: parent, Err: errors.New("must be an absolute cgroup path")}
 	}
 	id, err := NewID()
 	if err != nil {
+		return nil, err
+	}
+	if cfg.Spec.Linux == nil {
+		cfg.Spec.Linux = &specs.Linux{}
+	}
+	cfg.Spec.Linux.CgroupsPath = path.Join(parent, id)
+	if err := r.Hooks.Check(cfg.Spec); err != nil {
 		return nil, err
 	}
 	if cfg.Name == "" {
@@ -95,10 +104,6 @@ func (r *Runtime) Prepare(cfg Config) (*State, error) {
 		return nil, err
 	}
 	cfg.Spec.Root.Path = root
-	if cfg.Spec.Linux == nil {
-		cfg.Spec.Linux = &specs.Linux{}
-	}
-	cfg.Spec.Linux.CgroupsPath = path.Join(parent, id)
 
 	// The state is written before the name is reserved, so a reserved name
 	// always leads to a state (see names.go); a start that loses the name

@@ -41,7 +41,9 @@ func (r *Runtime) Start(id string, pio IO) (*Running, error) {
 	run := &Running{rt: r, owner: owner}
 	if err := run.start(id, pio); err != nil {
 		se := asStartError(err)
-		run.failed(id, se)
+		if rerr := run.failed(id, se); rerr != nil {
+			se = &StartError{Code: se.Code, Err: fmt.Errorf("%w; %w", se.Err, rerr)}
+		}
 		return nil, se
 	}
 	return run, nil
@@ -125,8 +127,9 @@ func libcontainerConfig(st *State) (*configs.Config, error) {
 	return cfg, nil
 }
 
-// failed ends a start that did not get to run the user's process.
-func (run *Running) failed(id string, se *StartError) {
+// failed ends a start that did not get to run the user's process; it
+// returns what its release could not give back.
+func (run *Running) failed(id string, se *StartError) error {
 	if run.proc != nil {
 		_ = run.proc.Signal(unix.SIGKILL)
 		_, _ = run.proc.Wait()
@@ -142,7 +145,7 @@ func (run *Running) failed(id string, se *StartError) {
 		s.FinishedAt = time.Now().UTC()
 		return nil
 	})
-	run.finish(id)
+	return run.finish(id)
 }
 
 // ID is the container's ID.
@@ -159,15 +162,15 @@ func (run *Running) Signal(sig os.Signal) error { return run.proc.Signal(sig) }
 
 // Wait waits for the container's process to end, records the exit (code,
 // OOM kill) in the state, releases what the container held and, with
-// AutoRemove, removes it. It returns the exit.
+// AutoRemove, removes it. It returns the exit; a *ReleaseError when the exit
+// is recorded but something could not be released (it stays recorded).
 func (run *Running) Wait() (Exit, error) {
 	ps, err := run.proc.Wait()
 	if ps == nil {
 		if err == nil {
 			err = errors.New("no exit status")
 		}
-		run.finish(run.st.ID)
-		return Exit{Code: 125}, fmt.Errorf("wait for container: %w", err)
+		return Exit{Code: 125}, errors.Join(fmt.Errorf("wait for container: %w", err), run.finish(run.st.ID))
 	}
 	ex := exitOf(ps)
 	if ex.Signal == unix.SIGKILL {
@@ -185,20 +188,24 @@ func (run *Running) Wait() (Exit, error) {
 		s.FinishedAt = time.Now().UTC()
 		return nil
 	})
-	run.finish(run.st.ID)
+	if err := run.finish(run.st.ID); err != nil && uerr == nil {
+		uerr = err
+	}
 	return ex, uerr
 }
 
 // finish releases what the container held (kept: a stopped container
 // keeps nothing but its state, so ps -a and inspect still show it),
-// removes it with AutoRemove, and gives up the owner lock.
-func (run *Running) finish(id string) {
+// removes it with AutoRemove, and gives up the owner lock. A failure is a
+// *ReleaseError.
+func (run *Running) finish(id string) error {
+	defer run.owner.Unlock()
 	err := run.rt.releaseSettled(id, run.lc)
 	if err == nil && run.st != nil && run.st.AutoRemove {
 		err = run.rt.removeDir(id, run.st.Name)
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "cgrun: cleanup of %s: %v\n", ShortID(id), err)
+		return &ReleaseError{ID: id, Err: err}
 	}
-	run.owner.Unlock()
+	return nil
 }

@@ -184,7 +184,7 @@ func TestReadBackRealKernel(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, l := range got {
-		t.Logf("%s %s requested %s actual %s", l.Flag, l.File, l.Requested, l.Actual)
+		t.Logf("%s %s requested %s actual %s", l.Resource, l.File, l.Requested, l.Actual)
 		if !l.Match() {
 			t.Errorf("%s: requested %q, kernel holds %q", l.File, l.Requested, l.Actual)
 		}

@@ -25,7 +25,25 @@ func cgrunBin(t *testing.T) string {
 
 type checkJSON struct {
 	cgroup.Host
-	Flags []cgroup.FlagSupport `json:"flags"`
+	Flags []flagSupport `json:"flags"`
+}
+
+// flagSupport is one row of check's "flags".
+type flagSupport struct {
+	Flag      string `json:"flag"`
+	Supported bool   `json:"supported"`
+	File      string `json:"file"`
+	Reason    string `json:"reason"`
+	Note      string `json:"note"`
+}
+
+// knobFlags are PouchContainer's flags of the Alibaba knobs check lists.
+var knobFlags = map[string]string{
+	"cpu.bvt_warp_ns":           "--cpu-bvt-warp-ns",
+	"memory.priority":           "--memory-priority",
+	"memory.use_priority_oom":   "--memory-use-priority-oom",
+	"memory.wmark_ratio":        "--memory-wmark-ratio",
+	"memory.wmark_scale_factor": "--memory-wmark-scale-factor",
 }
 
 func runCheck(t *testing.T, args ...string) (string, string, int) {
@@ -76,9 +94,9 @@ func hostMounts(t *testing.T) (map[string]string, string) {
 	return v1, unified
 }
 
-func flagOf(t *testing.T, rep checkJSON, name string) cgroup.FlagSupport {
+func flagOf(t *testing.T, rep checkJSON, name string) flagSupport {
 	t.Helper()
-	i := slices.IndexFunc(rep.Flags, func(f cgroup.FlagSupport) bool { return f.Flag == name })
+	i := slices.IndexFunc(rep.Flags, func(f flagSupport) bool { return f.Flag == name })
 	if i < 0 {
 		t.Fatalf("check lists no %s", name)
 	}
@@ -165,7 +183,8 @@ func TestCheckTellsTheTruth(t *testing.T) {
 	}
 
 	// Alibaba knobs: the answer and the refusal wording follow the files.
-	for _, k := range cgroup.AlibabaKnobs {
+	for _, file := range cgroup.AlibabaKnobs {
+		k := struct{ File, Flag string }{file, knobFlags[file]}
 		f := flagOf(t, rep, k.Flag)
 		_, errRoot := os.Stat(filepath.Join(rep.Controllers[strings.Split(k.File, ".")[0]], k.File))
 		if errRoot == nil && !f.Supported {

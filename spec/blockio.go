@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	units "github.com/docker/go-units"
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/cgrun/cgrun/blkio"
 )
@@ -183,35 +182,4 @@ func (t *ThrottleDevices) String() string {
 		parts[i] = e.Name + ":" + rate
 	}
 	return strings.Join(parts, ",")
-}
-
-func throttles(list []ThrottleDevice) []specs.LinuxThrottleDevice {
-	var out []specs.LinuxThrottleDevice
-	for _, e := range list {
-		td := specs.LinuxThrottleDevice{Rate: e.Rate}
-		td.Major, td.Minor = e.Device.Major, e.Device.Minor
-		out = append(out, td)
-	}
-	return out
-}
-
-func blockIOResources(r *Resources) *specs.LinuxBlockIO {
-	if r.BlkioWeight == nil && len(r.BlkioWeightDevice) == 0 && len(r.DeviceReadBps) == 0 &&
-		len(r.DeviceWriteBps) == 0 && len(r.DeviceReadIOps) == 0 && len(r.DeviceWriteIOps) == 0 {
-		return nil
-	}
-	b := &specs.LinuxBlockIO{
-		Weight:                  r.BlkioWeight,
-		ThrottleReadBpsDevice:   throttles(r.DeviceReadBps),
-		ThrottleWriteBpsDevice:  throttles(r.DeviceWriteBps),
-		ThrottleReadIOPSDevice:  throttles(r.DeviceReadIOps),
-		ThrottleWriteIOPSDevice: throttles(r.DeviceWriteIOps),
-	}
-	for _, e := range r.BlkioWeightDevice {
-		w := e.Weight
-		wd := specs.LinuxWeightDevice{Weight: &w}
-		wd.Major, wd.Minor = e.Device.Major, e.Device.Minor
-		b.WeightDevice = append(b.WeightDevice, wd)
-	}
-	return b
 }

@@ -3,8 +3,6 @@ package spec
 import (
 	"strconv"
 	"strings"
-
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // DefaultCPUPeriod is the CFS period (us) --cpus is expressed in.
@@ -101,31 +99,4 @@ func FormatNanoCPUs(nano int64) string {
 // CPUQuotaFor is the quota (us) for nano-CPUs at period (us).
 func CPUQuotaFor(nano int64, period uint64) int64 {
 	return nano * int64(period) / nanoPerCPU
-}
-
-func cpuResources(r *Resources) *specs.LinuxCPU {
-	if r.CPUPeriod == nil && r.CPUQuota == nil && r.NanoCPUs == nil && r.CPUShares == nil &&
-		r.CpusetCpus == "" && r.CpusetMems == "" {
-		return nil
-	}
-	c := &specs.LinuxCPU{
-		Shares: r.CPUShares,
-		Quota:  r.CPUQuota,
-		Period: r.CPUPeriod,
-		Cpus:   r.CpusetCpus,
-		Mems:   r.CpusetMems,
-	}
-	if r.NanoCPUs != nil {
-		period := uint64(DefaultCPUPeriod)
-		quota := CPUQuotaFor(*r.NanoCPUs, period)
-		c.Period, c.Quota = &period, &quota
-	}
-	return c
-}
-
-// cpuAnnotations records --cpus (see AnnotationCPUs).
-func cpuAnnotations(r *Resources, a map[string]string) {
-	if r.NanoCPUs != nil {
-		a[AnnotationCPUs] = FormatNanoCPUs(*r.NanoCPUs)
-	}
 }

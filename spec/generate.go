@@ -2,7 +2,6 @@ package spec
 
 import (
 	"maps"
-	"sort"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -21,9 +20,6 @@ func Generate(o *Options) (*specs.Spec, error) {
 	if h == nil {
 		h = ProbeHost()
 	}
-	if err := Validate(&o.Resources, h); err != nil {
-		return nil, err
-	}
 	s := &specs.Spec{
 		Version:  specs.Version,
 		Root:     &specs.Root{Path: or(o.RootfsPath, "rootfs"), Readonly: o.ReadonlyRootfs},
@@ -36,17 +32,16 @@ func Generate(o *Options) (*specs.Spec, error) {
 			MaskedPaths:   DefaultMaskedPaths(),
 			ReadonlyPaths: DefaultReadonlyPaths(),
 			Devices:       append([]specs.LinuxDevice(nil), o.Devices...),
-			Resources:     resources(&o.Resources, h),
+			// runc's default device rule, deny-all (libcontainer adds its
+			// allowed defaults); the limits are merged below
+			Resources: &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}},
 		},
 	}
-	a := maps.Clone(o.Annotations)
-	if a == nil {
-		a = map[string]string{}
+	if len(o.Annotations) > 0 {
+		s.Annotations = maps.Clone(o.Annotations)
 	}
-	memoryAnnotations(&o.Resources, a)
-	cpuAnnotations(&o.Resources, a)
-	if len(a) > 0 {
-		s.Annotations = a
+	if err := Merge(s, &o.Resources, h); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -83,33 +78,4 @@ func process(o *Options) *specs.Process {
 		p.Env = append(p.Env, "TERM=xterm")
 	}
 	return p
-}
-
-// resources builds the cgroup section: the device rule deny-all (runc's
-// default; libcontainer adds its allowed defaults) and each limit group
-// that was given.
-func resources(r *Resources, h *Host) *specs.LinuxResources {
-	res := &specs.LinuxResources{
-		Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}},
-		Memory:  memoryResources(r, h),
-		CPU:     cpuResources(r),
-		Pids:    pidsResources(r),
-		BlockIO: blockIOResources(r),
-	}
-	if b := res.BlockIO; b != nil {
-		for _, l := range [][]specs.LinuxThrottleDevice{b.ThrottleReadBpsDevice, b.ThrottleWriteBpsDevice, b.ThrottleReadIOPSDevice, b.ThrottleWriteIOPSDevice} {
-			sort.SliceStable(l, func(i, j int) bool { return devLess(l[i].LinuxBlockIODevice, l[j].LinuxBlockIODevice) })
-		}
-		sort.SliceStable(b.WeightDevice, func(i, j int) bool {
-			return devLess(b.WeightDevice[i].LinuxBlockIODevice, b.WeightDevice[j].LinuxBlockIODevice)
-		})
-	}
-	return res
-}
-
-func devLess(a, b specs.LinuxBlockIODevice) bool {
-	if a.Major != b.Major {
-		return a.Major < b.Major
-	}
-	return a.Minor < b.Minor
 }

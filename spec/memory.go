@@ -1,11 +1,5 @@
 package spec
 
-import (
-	"strconv"
-
-	specs "github.com/opencontainers/runtime-spec/specs-go"
-)
-
 // AnnotationWmarkRatio carries --memory-wmark-ratio to the cgroup layer.
 // It equals cgroup.AnnotationWmarkRatio (cgroup/doc.go, checked by a test);
 // spec does not import cgroup so that the flag layer builds on its own.
@@ -44,28 +38,4 @@ func NewMemoryWmarkRatio() *Int {
 // NewOOMScoreAdj is the value of --oom-score-adj: -1000..1000.
 func NewOOMScoreAdj() *Int {
 	return &Int{Min: -1000, Max: 1000, Rule: "must be between -1000 and 1000"}
-}
-
-// memoryResources builds the memory section; nil when no memory option is
-// given.
-func memoryResources(r *Resources, h *Host) *specs.LinuxMemory {
-	if r.Memory == nil && r.MemorySwap == nil && r.MemoryReservation == nil &&
-		r.MemorySwappiness == nil && r.OOMKillDisable == nil {
-		return nil
-	}
-	m := &specs.LinuxMemory{
-		Limit:            r.Memory,
-		Swap:             r.MemorySwap,
-		Reservation:      r.MemoryReservation,
-		Swappiness:       r.MemorySwappiness,
-		DisableOOMKiller: r.OOMKillDisable,
-	}
-	return m
-}
-
-// memoryAnnotations carries the knobs no OCI field holds (cgroup/doc.go).
-func memoryAnnotations(r *Resources, a map[string]string) {
-	if r.MemoryWmarkRatio != nil {
-		a[AnnotationWmarkRatio] = strconv.FormatInt(*r.MemoryWmarkRatio, 10)
-	}
 }

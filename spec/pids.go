@@ -1,7 +1,5 @@
 package spec
 
-import specs "github.com/opencontainers/runtime-spec/specs-go"
-
 // NewPidsLimit is the value of --pids-limit: any integer; <= 0 means
 // unlimited as in Docker (see PidsLimit).
 func NewPidsLimit() *Int {
@@ -14,11 +12,4 @@ func PidsLimit(n int64) int64 {
 		return -1
 	}
 	return n
-}
-
-func pidsResources(r *Resources) *specs.LinuxPids {
-	if r.PidsLimit == nil {
-		return nil
-	}
-	return &specs.LinuxPids{Limit: r.PidsLimit}
 }

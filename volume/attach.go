@@ -73,7 +73,7 @@ func (m *Manager) addUser(v *Volume, a *Attachment, user string, ro bool) (*Expo
 	}
 	sort.Strings(others)
 	if !ro || !a.ReadOnly {
-		return nil, fmt.Errorf("volume %q is used by %v: %w (only read-only users may share a volume)", v.Name, others, ErrInUse)
+		return nil, &UsersError{Volume: v.Name, Users: others}
 	}
 	a.Users[user] = User{ReadOnly: true}
 	if err := m.record(a, PhaseReady); err != nil {

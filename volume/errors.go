@@ -38,6 +38,20 @@ var (
 	ErrSecret = errors.New("bad secret file")
 )
 
+// UsersError is an attach refused because other users hold the volume and
+// not all of them, old and new, are read-only. It is an ErrInUse.
+type UsersError struct {
+	Volume string
+	Users  []string // the users holding it, sorted
+}
+
+func (e *UsersError) Error() string {
+	return fmt.Sprintf("volume %q is used by %v: %v (only read-only users may share a volume)", e.Volume, e.Users, ErrInUse)
+}
+
+// Unwrap makes every UsersError an ErrInUse.
+func (e *UsersError) Unwrap() error { return ErrInUse }
+
 // ExitError is a failed external command. Args and Output are already
 // redacted: they never hold a secret.
 type ExitError struct {

@@ -7,21 +7,21 @@
 // too) with cgroup_mutex held; a writer within about a grace period of the
 // previous one does not wait. Attach writes this process's own PID into the
 // cgroup it already is in (a migration that moves nothing) from a
-// short-lived thread, so the grace period runs while cgrun does the rest of
-// the start, and libcontainer's writes that put the init into the
+// short-lived thread, so the grace period runs while the caller does the
+// rest of the start, and libcontainer's writes that put the init into the
 // container's cgroups find the fast path.
 //
-// Linked into cgrun, the package also starts one from a C constructor when
-// the command line runs a container (run, exec, the detached monitor):
-// before the Go runtime and every package init, about 4 ms earlier than
-// main could. One write per call, no loop: repeated writes would slow every
-// fork on the host, and each other when many containers start at once. A
-// host where no write succeeds just gets no head start.
+// Importing the package does nothing; Attach acts when called. cgrun's own
+// binary also calls it from a C constructor when its command line starts a
+// container (cmd/cgrun/early.c), before the Go runtime and every package
+// init. One write per call, no loop: repeated writes would slow every fork
+// on the host, and each other when many containers start at once. A host
+// where no write succeeds just gets no head start.
 package warm
 
 /*
 #include <stdlib.h>
-#include "early.h"
+#include "warm.h"
 */
 import "C"
 
@@ -33,40 +33,6 @@ import (
 // Attach starts one attach of this process to its own cgroup in the
 // background.
 func Attach() { C.cgrun_warm_spawn() }
-
-// Command is the command of a cgrun command line args (args[0] is the
-// program) that works on a container's cgroups ("run", "exec", "monitor" or
-// "update"), "" for any other.
-func Command(args []string) string {
-	switch command(args) {
-	case C.CGRUN_CMD_RUN:
-		return "run"
-	case C.CGRUN_CMD_EXEC:
-		return "exec"
-	case C.CGRUN_CMD_MONITOR:
-		return "monitor"
-	case C.CGRUN_CMD_UPDATE:
-		return "update"
-	}
-	return ""
-}
-
-// startsContainer is the constructor's test: whether args put a process
-// into a container's cgroups.
-func startsContainer(args []string) bool { return C.cgrun_cmd_attaches(command(args)) != 0 }
-
-func command(args []string) C.int {
-	argv := make([]*C.char, len(args))
-	for i, a := range args {
-		argv[i] = C.CString(a)
-		defer C.free(unsafe.Pointer(argv[i]))
-	}
-	var p **C.char
-	if len(argv) > 0 {
-		p = &argv[0]
-	}
-	return C.cgrun_command(C.int(len(args)), p)
-}
 
 // ownProcsFiles lists the cgroup.procs files the thread tries, from the
 // content of /proc/self/cgroup.

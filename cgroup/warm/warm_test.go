@@ -7,32 +7,6 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-func TestStartsContainer(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		want bool
-	}{
-		{[]string{"cgrun", "run", "--rm", "img"}, true},
-		{[]string{"cgrun", "--root", "/r", "run", "img"}, true},
-		{[]string{"cgrun", "--root=/r", "--image-store", "/s", "exec", "c", "ls"}, true},
-		{[]string{"cgrun", "--root", "/r", "monitor", "id"}, true},
-		{[]string{"cgrun", "-root", "run", "ps"}, false}, // "run" is the root's value
-		{[]string{"cgrun", "ps", "run"}, false},
-		{[]string{"cgrun", "init"}, false},
-		{[]string{"cgrun", "--root", "/r"}, false},
-		{[]string{"cgrun"}, false},
-		{[]string{"cgrun", "spec", "run"}, false},
-	} {
-		assert.Equal(t, tc.want, startsContainer(tc.args), "%q", tc.args)
-	}
-	assert.Equal(t, "run", Command([]string{"cgrun", "--root", "/r", "run", "exec"}))
-	assert.Equal(t, "exec", Command([]string{"cgrun", "exec", "c", "run"}))
-	assert.Equal(t, "monitor", Command([]string{"cgrun", "monitor", "id"}))
-	assert.Equal(t, "", Command([]string{"cgrun", "rm", "run"}))
-	assert.Equal(t, "update", Command([]string{"cgrun", "update", "-m", "1g", "c"}))
-	assert.False(t, startsContainer([]string{"cgrun", "update", "-m", "1g", "c"}))
-}
-
 func TestOwnProcsFiles(t *testing.T) {
 	hybrid := "13:pids:/user.slice/u.scope\n12:cpu,cpuacct:/\n1:name=systemd:/x\n0::/x\n"
 	assert.Equal(t, []string{

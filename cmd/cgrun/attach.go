@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"os"
 
 	"github.com/cgrun/cgrun/container"
@@ -36,6 +38,12 @@ func attachAndWait(proc containerProcess, con *ttyConsole, sigs *signalForwarder
 	ex, err := proc.Wait()
 	if con != nil {
 		con.drain()
+	}
+	var re *container.ReleaseError
+	if errors.As(err, &re) {
+		// the exit is recorded; what stays held is released by rm
+		fmt.Fprintf(os.Stderr, "cgrun: %s\n", oneLine(errorText(err)))
+		err = nil
 	}
 	if err != nil {
 		return err

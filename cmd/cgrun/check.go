@@ -17,7 +17,7 @@ import (
 // flag's support.
 type checkReport struct {
 	*cgroup.Host
-	Flags []cgroup.FlagSupport `json:"flags"`
+	Flags []flagSupport `json:"flags"`
 }
 
 // checkCommand prints what this host supports, flag by flag, in the
@@ -38,7 +38,7 @@ func checkCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("check: %w", err)
 			}
-			rep := checkReport{Host: host, Flags: host.Flags()}
+			rep := checkReport{Host: host, Flags: flagSupports(host)}
 			if asJSON {
 				enc := json.NewEncoder(c.App.Writer)
 				enc.SetIndent("", "  ")
@@ -82,7 +82,7 @@ func writeCheckTable(out io.Writer, rep checkReport) error {
 	}
 	fmt.Fprintf(w, "iSCSI initiator\t%s\n", iscsi)
 	for _, k := range cgroup.AlibabaKnobs {
-		fmt.Fprintf(w, "Alibaba knob %s\t%s\n", k.File, yesNo(h.Files[k.File]))
+		fmt.Fprintf(w, "Alibaba knob %s\t%s\n", k, yesNo(h.Files[k]))
 	}
 	for _, d := range h.BlockDevices {
 		bfq := "bfq not available"

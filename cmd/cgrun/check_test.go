@@ -18,7 +18,7 @@ func TestCheckTableV2Refusals(t *testing.T) {
 		ISCSI: cgroup.ISCSI{Reason: "iscsid not running"},
 	}
 	var b strings.Builder
-	if err := writeCheckTable(&b, checkReport{Host: h, Flags: h.Flags()}); err != nil {
+	if err := writeCheckTable(&b, checkReport{Host: h, Flags: flagSupports(h)}); err != nil {
 		t.Fatal(err)
 	}
 	out := strings.Join(strings.Fields(b.String()), " ")

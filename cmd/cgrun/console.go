@@ -1,21 +1,19 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"os"
 
 	"github.com/containerd/console"
-	"github.com/opencontainers/runc/libcontainer/utils"
+
+	"github.com/cgrun/cgrun/runner"
 )
 
-// console is the pseudo-terminal of a -t container: libcontainer's init
-// sends the master end over socket; cgrun copies it to and from its own
+// ttyConsole is the pseudo-terminal of a -t container: the runner's console
+// socket receives the master end; cgrun copies it to and from its own
 // terminal, which it puts in raw mode meanwhile.
 type ttyConsole struct {
-	socket      *os.File // the child end, handed to libcontainer
-	parent      *os.File
-	received    chan error
+	rc          *runner.Console
 	master      console.Console
 	host        console.Console // cgrun's terminal, nil when stdin is none
 	interactive bool
@@ -23,28 +21,23 @@ type ttyConsole struct {
 }
 
 func newConsole(interactive bool) (*ttyConsole, error) {
-	parent, child, err := utils.NewSockPair("console")
+	rc, err := runner.NewConsole()
 	if err != nil {
-		return nil, fmt.Errorf("console socket: %w", err)
+		return nil, err
 	}
-	c := &ttyConsole{socket: child, parent: parent, received: make(chan error, 1), interactive: interactive}
-	go func() {
-		f, err := utils.RecvFile(parent)
-		if err == nil {
-			c.master, err = console.ConsoleFromFile(f)
-		}
-		c.received <- err
-	}()
-	return c, nil
+	return &ttyConsole{rc: rc, interactive: interactive}, nil
 }
+
+// socket is the end handed to the container (IO.ConsoleSocket).
+func (c *ttyConsole) socket() *os.File { return c.rc.Socket }
 
 // attach waits for the master and starts copying.
 func (c *ttyConsole) attach() error {
-	if err := <-c.received; err != nil {
-		return fmt.Errorf("receive console: %w", err)
+	m, err := c.rc.Master()
+	if err != nil {
+		return err
 	}
-	c.socket.Close()
-	c.parent.Close()
+	c.master = m
 	if h, err := console.ConsoleFromFile(os.Stdin); err == nil {
 		c.host = h
 		_ = c.host.SetRaw()
@@ -81,6 +74,5 @@ func (c *ttyConsole) close() {
 	if c.master != nil {
 		_ = c.master.Close()
 	}
-	c.socket.Close()
-	c.parent.Close()
+	c.rc.Close()
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cgrun/cgrun/container"
+	"github.com/cgrun/cgrun/runner"
 )
 
 func execCommand() *cli.Command {
@@ -31,7 +32,7 @@ func execAction(c *cli.Context) error {
 	if c.NArg() < 2 {
 		return errors.New(`"exec" needs a CONTAINER and a COMMAND`)
 	}
-	rt, err := newRuntime(c, "")
+	rt, err := newRuntime(c)
 	if err != nil {
 		return err
 	}
@@ -58,8 +59,8 @@ func execAction(c *cli.Context) error {
 		p.Cwd = w
 	}
 	if u := c.String(flagUser); u != "" {
-		if p.User, err = userOption(st.Spec.Root.Path, u); err != nil {
-			return err
+		if p.User, err = runner.ResolveUser(st.Spec.Root.Path, u); err != nil {
+			return fmt.Errorf("invalid --user %q: %v", u, err)
 		}
 	}
 
@@ -71,7 +72,7 @@ func execAction(c *cli.Context) error {
 			return err
 		}
 		defer con.close()
-		pio = container.IO{ConsoleSocket: con.socket}
+		pio = container.IO{ConsoleSocket: con.socket()}
 	}
 	proc, err := rt.Exec(id, &p, pio)
 	if err != nil {

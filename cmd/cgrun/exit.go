@@ -8,6 +8,9 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/cgrun/cgrun/container"
+	"github.com/cgrun/cgrun/runner"
 )
 
 // Exit codes as Docker's: 125 for cgrun's own errors, 126 when the command
@@ -52,8 +55,36 @@ func runApp(app *cli.App, argv []string, stderr io.Writer) int {
 	if errors.As(err, &ce) {
 		code = ce.code
 	}
-	fmt.Fprintf(stderr, "cgrun: %s\n", oneLine(err.Error()))
+	fmt.Fprintf(stderr, "cgrun: %s\n", oneLine(errorText(err)))
 	return code
+}
+
+// fieldFlags name the flag of each request or configuration field a
+// library's *container.FieldError names.
+var fieldFlags = map[string]string{
+	"Name":         "--name",
+	"CgroupParent": "--cgroup-parent",
+	"Process.Cwd":  "--workdir",
+	"Process.User": "--user",
+	"Process.Env":  "--env",
+	"Devices":      "--device",
+	"Volumes":      "--volume",
+}
+
+// errorText is err's message in cgrun's words: the libraries name spec
+// fields and cgroup resources, cgrun names its flags.
+func errorText(err error) string {
+	msg := cgroupErrorText(err, err.Error())
+	var fe *container.FieldError
+	if errors.As(err, &fe) {
+		if flag, ok := fieldFlags[fe.Field]; ok {
+			msg = strings.Replace(msg, fe.Error(), fmt.Sprintf("invalid %s %q: %v", flag, fe.Value, fe.Err), 1)
+		}
+	}
+	if errors.Is(err, runner.ErrNoCommand) && !strings.Contains(msg, "--entrypoint") {
+		msg += ": give COMMAND or --entrypoint"
+	}
+	return msg
 }
 
 // setUsageErrors makes flag-parse errors of the app and of every command

@@ -69,11 +69,10 @@ func resourceFlagsWith(r spec.DeviceResolver) []cli.Flag {
 	}
 }
 
-// resourceOptions copies the resource flags given on c into o. Values were
+// resourceOptions copies the resource flags given on c into r. Values were
 // validated by their Set at parse time; the cross-flag rules run in
-// spec.Generate (spec.Validate).
-func resourceOptions(c *cli.Context, o *spec.Options) error {
-	r := &o.Resources
+// spec.Merge (through spec.Generate, or an update).
+func resourceOptions(c *cli.Context, r *spec.Resources) error {
 	if n, ok := bytesOf(c, flagMemory); ok {
 		r.Memory = &n
 	}

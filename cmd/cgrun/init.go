@@ -1,23 +1,9 @@
 package main
 
-import (
-	"os"
+import "github.com/cgrun/cgrun/runner"
 
-	// It imports only the standard library, so the runtime initializes it
-	// among the first packages: a command that starts a container begins
-	// its cgroup attach's grace period before the rest of cgrun initializes.
-	_ "github.com/cgrun/cgrun/cgroup/warm"
-
-	_ "github.com/opencontainers/cgroups/devices" // the device cgroup rules libcontainer applies
-	"github.com/opencontainers/runc/libcontainer"
-	_ "github.com/opencontainers/runc/libcontainer/nsenter" // nsexec runs before Go on `cgrun init`
-)
-
-// `cgrun init` is the container's init that libcontainer re-executes this
-// binary as (as runc does with `runc init`). It must take over before main
-// and before any command parsing; it never returns.
-func init() {
-	if len(os.Args) > 1 && os.Args[1] == "init" {
-		libcontainer.Init()
-	}
-}
+// A container's init (`cgrun init`, as libcontainer re-executes this binary)
+// and a detached container's monitor (`cgrun cgrun-monitor ROOT ID`) take
+// over here, before main and any command parsing; for every other command
+// line the main goroutine keeps the main thread (see container.Init).
+func init() { runner.Init() }

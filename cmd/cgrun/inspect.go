@@ -27,8 +27,14 @@ type inspectInfo struct {
 	LogPath    string `json:"logPath,omitempty"`
 	// Limits holds every limit of the spec with the value read back from
 	// its cgroup file, while the container runs (its cgroup exists).
-	Limits      []cgroup.Limit `json:"limits"`
+	Limits      []inspectLimit `json:"limits"`
 	LimitsError string         `json:"limitsError,omitempty"`
+}
+
+// inspectLimit is a limit read back, with the flag that sets it.
+type inspectLimit struct {
+	Flag string `json:"flag"`
+	cgroup.Limit
 }
 
 func inspectAction(c *cli.Context) error {
@@ -38,7 +44,7 @@ func inspectAction(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		info := inspectInfo{State: st, StatusText: statusText(rt, st), Limits: []cgroup.Limit{}}
+		info := inspectInfo{State: st, StatusText: statusText(rt, st), Limits: []inspectLimit{}}
 		info.Running = st.Status != container.StatusExited && rt.Running(id)
 		if st.Detached {
 			info.LogPath = rt.Store.LogPath(id)
@@ -55,8 +61,8 @@ func inspectAction(c *cli.Context) error {
 			if err != nil {
 				info.LimitsError = err.Error()
 			}
-			if limits != nil {
-				info.Limits = limits
+			for _, l := range limits {
+				info.Limits = append(info.Limits, inspectLimit{Flag: flagOf(l.Resource), Limit: l})
 			}
 		}
 		out = append(out, info)

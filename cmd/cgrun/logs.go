@@ -28,7 +28,7 @@ func logsAction(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return errors.New(`"logs" needs exactly one CONTAINER`)
 	}
-	rt, err := newRuntime(c, "")
+	rt, err := newRuntime(c)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ func eachContainer(c *cli.Context, fn func(rt *container.Runtime, id string) err
 	if c.NArg() == 0 {
 		return fmt.Errorf("%q needs at least one CONTAINER", c.Command.Name)
 	}
-	rt, err := newRuntime(c, "")
+	rt, err := newRuntime(c)
 	if err != nil {
 		return err
 	}
@@ -28,7 +28,7 @@ func eachContainer(c *cli.Context, fn func(rt *container.Runtime, id string) err
 		if err != nil {
 			errs = append(errs, err)
 			if len(errs) > 1 || c.NArg() > 1 {
-				fmt.Fprintf(c.App.ErrWriter, "cgrun: %s\n", oneLine(err.Error()))
+				fmt.Fprintf(c.App.ErrWriter, "cgrun: %s\n", oneLine(errorText(err)))
 			}
 		}
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/cgrun/cgrun/cgroup/warm"
 	"github.com/cgrun/cgrun/container"
 )
 
@@ -23,7 +22,6 @@ func newApp() *cli.App {
 			specCommand(),
 			checkCommand(),
 			runCommand(),
-			monitorCommand(),
 			psCommand(),
 			inspectCommand(),
 			logsCommand(),
@@ -49,7 +47,7 @@ func newApp() *cli.App {
 
 func main() {
 	app := newApp()
-	switch cmd := warm.Command(os.Args); cmd {
+	switch cmd := commandOf(os.Args); cmd {
 	case "run", "exec":
 		earlySignals = forwardSignalsSoon()
 		fallthrough

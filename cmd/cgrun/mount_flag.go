@@ -9,6 +9,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 
+	"github.com/cgrun/cgrun/runner"
 	"github.com/cgrun/cgrun/volume"
 )
 
@@ -42,7 +43,7 @@ func mountsOf(c *cli.Context) []string {
 
 // mountSpec is one --mount value: a volume reference, or a bind mount.
 type mountSpec struct {
-	volume *volumeRef
+	volume *runner.Volume
 	bind   *specs.Mount
 }
 
@@ -85,7 +86,7 @@ func parseMount(v string) (mountSpec, error) {
 		if err := volume.ValidName(src); err != nil {
 			return bad("source %q must be a volume name", src)
 		}
-		return mountSpec{volume: &volumeRef{Name: src, Target: path.Clean(dst), ReadOnly: ro}}, nil
+		return mountSpec{volume: &runner.Volume{Name: src, Target: path.Clean(dst), ReadOnly: ro}}, nil
 	case "bind":
 		if !filepath.IsAbs(src) {
 			return bad("source %q must be an absolute host path", src)

@@ -42,7 +42,7 @@ func psAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	rt, err := newRuntime(c, "")
+	rt, err := newRuntime(c)
 	if err != nil {
 		return err
 	}

@@ -58,7 +58,7 @@ func inUseByContainers(c *cli.Context, err error) error {
 	byMount := map[string]string{}
 	for _, s := range states {
 		for _, r := range s.Releases {
-			if r.Kind == releaseImageMount {
+			if r.Kind == container.ReleaseImageMount {
 				byMount[r.Target] = s.Name
 			}
 		}

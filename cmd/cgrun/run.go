@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 
 	"github.com/urfave/cli/v2"
@@ -64,45 +65,60 @@ func runFlags() []cli.Flag {
 	}
 }
 
+// runAction translates the command line into a request, has the runner
+// create the container, and starts it: in the foreground with cgrun's
+// stdio or terminal, forwarding signals and exiting with its code, or
+// detached, printing its ID.
 func runAction(c *cli.Context, vols *runVolumes) error {
 	var sigs *signalForwarder
-	if !c.Bool(flagDetach) {
+	detach := c.Bool(flagDetach)
+	if !detach {
 		// caught from here on (or since main), held until the container's
 		// process exists
 		sigs = forwardSignalsSoon()
-	} else if early := takeEarlySignals(); early != nil {
-		early.keepDefaults()
-	}
-	if sigs != nil {
 		// Ctrl-C before the container's process exists stops the run.
 		ctx, cancel := context.WithCancelCause(c.Context)
 		defer cancel(nil)
 		sigs.onInterrupt(func(s os.Signal) { cancel(interruptedError{sig: s.(unix.Signal)}) })
 		c.Context = ctx
+	} else if early := takeEarlySignals(); early != nil {
+		early.keepDefaults()
 	}
-	rt, err := newRuntime(c, c.String(flagCgroupParent))
+	req, err := runRequest(c, vols)
 	if err != nil {
 		return err
 	}
-	cfg, err := runConfig(c, vols)
-	if err != nil {
-		return orInterruption(c.Context, err)
-	}
-	st, err := rt.Prepare(*cfg)
-	if err != nil {
-		_ = rt.ReleaseUnused(cfg.Releases)
-		return err
-	}
-	if len(vols.refs) > 0 {
-		id := st.ID
-		if st, err = vols.attach(c.Context, rt, id); err != nil {
-			return startFailed(rt, id, orInterruption(c.Context, err))
+	var con *ttyConsole
+	if !detach {
+		req.IO = stdio(c.Bool(flagInteractive))
+		if req.Process.Terminal {
+			if con, err = newConsole(c.Bool(flagInteractive)); err != nil {
+				return err
+			}
+			defer con.close()
+			req.IO = container.IO{ConsoleSocket: con.socket()}
 		}
 	}
-	if cfg.Detached {
-		return runDetached(c, rt, st)
+	r, err := newRunner(c, newPullProgress(c.App.ErrWriter, true))
+	if err != nil {
+		return err
 	}
-	return runForeground(c.Context, rt, st, sigs, c.Bool(flagInteractive))
+	ctr, err := r.Create(c.Context, req)
+	if err != nil {
+		return vols.flagError(orInterruption(c.Context, err))
+	}
+	if detach {
+		if err := ctr.Start(c.Context); err != nil {
+			return startErr(err)
+		}
+		fmt.Fprintln(c.App.Writer, ctr.ID())
+		return nil
+	}
+	sigs.wait() // every signal caught before the start, so none is lost meanwhile
+	if err := ctr.Start(c.Context); err != nil {
+		return startErr(orInterruption(c.Context, err))
+	}
+	return attachAndWait(runningContainer{ctr}, con, sigs)
 }
 
 // orInterruption is err, or the interruption that cancelled ctx (the real

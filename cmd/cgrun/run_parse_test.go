@@ -1,11 +1,9 @@
 package main
 
 import (
-	"errors"
 	"os"
 	"testing"
 
-	"github.com/cgrun/cgrun/container"
 	"golang.org/x/sys/unix"
 )
 
@@ -36,15 +34,19 @@ func TestParseVolume(t *testing.T) {
 }
 
 func TestParseDevice(t *testing.T) {
-	dev, rule, err := parseDevice("/dev/null:/dev/mynull:rw")
+	d, err := parseDevice("/dev/null:/dev/mynull:rw")
+	if err != nil || d.Path != "/dev/null" || d.ContainerPath != "/dev/mynull" || d.Permissions != "rw" {
+		t.Fatalf("parseDevice: %+v %v", d, err)
+	}
+	dev, rule, err := d.Resolve()
 	if err != nil || dev.Path != "/dev/mynull" || dev.Type != "c" || dev.Major != 1 || dev.Minor != 3 {
-		t.Fatalf("parseDevice: %+v %v", dev, err)
+		t.Fatalf("Resolve: %+v %v", dev, err)
 	}
-	if c := rule.cgroup(); !c.Allow || c.Access != "rw" || *c.Major != 1 || *c.Minor != 3 {
-		t.Fatalf("rule: %+v", c)
+	if !rule.Allow || rule.Access != "rw" || *rule.Major != 1 || *rule.Minor != 3 {
+		t.Fatalf("rule: %+v", rule)
 	}
-	for _, bad := range []string{"/dev/null:rel", "/dev/null:/dev/x:rwx", "/etc/passwd", "/dev/no-such"} {
-		if _, _, err := parseDevice(bad); err == nil {
+	for _, bad := range []string{"/dev/null:rel", "/dev/null:/dev/x:rwx", "/dev/null:/dev/x:", "/etc/passwd", "/dev/no-such"} {
+		if _, err := parseDevice(bad); err == nil {
 			t.Errorf("parseDevice(%q): want an error", bad)
 		}
 	}
@@ -59,19 +61,5 @@ func TestEnvOptions(t *testing.T) {
 	}
 	if _, err := envOptions([]string{"=x"}); err == nil {
 		t.Error("envOptions(=x): want an error")
-	}
-}
-
-func TestStartReportRoundTrip(t *testing.T) {
-	if err := parseStartReport(formatStartReport(nil)); err != nil {
-		t.Fatalf("ok report: %v", err)
-	}
-	err := parseStartReport(formatStartReport(&container.StartError{Code: 127, Err: errors.New("exec: \"x\": not found\nmore")}))
-	var ce codedError
-	if !errors.As(err, &ce) || ce.code != 127 || ce.Error() != `exec: "x": not found` {
-		t.Fatalf("127 report: %#v", err)
-	}
-	if err := parseStartReport(""); err == nil {
-		t.Fatal("an empty report (monitor died) must be an error")
 	}
 }

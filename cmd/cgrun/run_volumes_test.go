@@ -2,16 +2,13 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cgrun/cgrun/blkio"
-	"github.com/cgrun/cgrun/container"
+	"github.com/cgrun/cgrun/runner"
 	"github.com/cgrun/cgrun/spec"
 	"github.com/cgrun/cgrun/volume"
 )
@@ -20,13 +17,13 @@ func TestParseMount(t *testing.T) {
 	host := t.TempDir()
 	for _, tc := range []struct {
 		in      string
-		volume  *volumeRef
+		volume  *runner.Volume
 		bind    *specs.Mount
 		errPart string
 	}{
-		{in: "type=volume,source=data,target=/data", volume: &volumeRef{Name: "data", Target: "/data"}},
-		{in: "src=data,dst=/d/,readonly", volume: &volumeRef{Name: "data", Target: "/d", ReadOnly: true}},
-		{in: "type=volume,source=data,destination=/d,ro=false", volume: &volumeRef{Name: "data", Target: "/d"}},
+		{in: "type=volume,source=data,target=/data", volume: &runner.Volume{Name: "data", Target: "/data"}},
+		{in: "src=data,dst=/d/,readonly", volume: &runner.Volume{Name: "data", Target: "/d", ReadOnly: true}},
+		{in: "type=volume,source=data,destination=/d,ro=false", volume: &runner.Volume{Name: "data", Target: "/d"}},
 		{in: "type=bind,source=" + host + ",target=/h,readonly=1",
 			bind: &specs.Mount{Destination: "/h", Type: "bind", Source: host, Options: []string{"rbind", "rprivate", "ro"}}},
 		{in: "type=tmpfs,target=/t", errPart: `type "tmpfs" must be volume or bind`},
@@ -65,7 +62,7 @@ func registry(t *testing.T, names ...string) string {
 
 func TestVolumeDevicesAndLimits(t *testing.T) {
 	dir := registry(t, "data", "logs")
-	rv := &runVolumes{stateDir: dir, devices: &volumeDevices{stateDir: dir}}
+	rv := &runVolumes{devices: &volumeDevices{stateDir: dir}}
 
 	read := &spec.ThrottleDevices{Unit: spec.BytesPerSecond, Resolver: rv.devices}
 	require.NoError(t, read.Set("data:1mb"))
@@ -84,56 +81,20 @@ func TestVolumeDevicesAndLimits(t *testing.T) {
 	err = rv.takeLimits(r)
 	require.ErrorContains(t, err, `invalid --device-read-bps "data:3145728": volume "data" must also be given as -v data:/PATH`)
 
-	rv = &runVolumes{stateDir: dir, devices: rv.devices, refs: []runVolume{{ref: volumeRef{Name: "data"}}, {ref: volumeRef{Name: "logs"}}}}
+	rv = &runVolumes{devices: rv.devices, refs: []runVolume{{vol: runner.Volume{Name: "data"}}, {vol: runner.Volume{Name: "logs"}}}}
 	r = &spec.Resources{DeviceReadBps: read.List, BlkioWeightDevice: weight.List}
 	require.NoError(t, rv.takeLimits(r))
-	require.Empty(t, r.DeviceReadBps, "volume limits leave the options until attached")
+	require.Empty(t, r.DeviceReadBps, "volume limits leave the options for the volumes")
 	require.Empty(t, r.BlkioWeightDevice)
-	require.Len(t, rv.limits, 3)
-
-	s := &specs.Spec{Linux: &specs.Linux{}}
-	addVolumeLimits(s, rv.limits, map[string]blkio.Device{"data": {Major: 8, Minor: 16}, "logs": {Major: 8, Minor: 32}})
-	b := s.Linux.Resources.BlockIO
-	require.Len(t, b.ThrottleReadBpsDevice, 2)
-	got := map[string]uint64{}
-	for _, d := range b.ThrottleReadBpsDevice {
-		got[fmt.Sprintf("%d:%d", d.Major, d.Minor)] = d.Rate
-	}
-	require.Equal(t, map[string]uint64{"8:16": 3 << 20, "8:32": 2 << 20}, got)
-	require.Len(t, b.WeightDevice, 1)
-	require.Equal(t, int64(32), b.WeightDevice[0].Minor)
-	require.Equal(t, uint16(300), *b.WeightDevice[0].Weight)
+	vols := rv.volumes()
+	require.Equal(t, runner.BlockLimits{ReadBps: 3 << 20}, vols[0].Limits)
+	require.Equal(t, runner.BlockLimits{ReadBps: 2 << 20, Weight: 300}, vols[1].Limits)
 }
 
-func TestVolumeUserAlive(t *testing.T) {
-	root := filepath.Join(t.TempDir(), "state")
-	rt, err := container.NewRuntime(root, nil, nil)
-	require.NoError(t, err)
-	rootfs := t.TempDir()
-	st, err := rt.Prepare(container.Config{Spec: &specs.Spec{Process: &specs.Process{Args: []string{"true"}}, Root: &specs.Root{Path: rootfs}}})
-	require.NoError(t, err)
-	user := volumeUser(rt, st.ID)
-
-	require.True(t, volumeUserAlive("c1"), "plumbing users are kept")
-	require.True(t, volumeUserAlive(user), "a created container holds its volumes")
-	require.False(t, volumeUserAlive(filepath.Join(root, strings.Repeat("0", 64))), "no such container")
-	require.False(t, volumeUserAlive("/nonexistent-root/"+st.ID))
-	_, err = os.Stat("/nonexistent-root")
-	require.True(t, os.IsNotExist(err), "the check creates nothing")
-
-	// an exited container's releases ran: it holds nothing
-	state := filepath.Join(rt.Store.Dir(st.ID), "state.json")
-	b, err := os.ReadFile(state)
-	require.NoError(t, err)
-	require.Contains(t, string(b), `"status": "created"`)
-	b = []byte(strings.Replace(string(b), `"status": "created"`, `"status": "exited"`, 1))
-	require.NoError(t, os.WriteFile(state, b, 0o600))
-	require.False(t, volumeUserAlive(user))
-}
-
-func TestVolumeAttachErrorShortIDs(t *testing.T) {
-	id := strings.Repeat("ab", 32)
-	err := fmt.Errorf("volume %q is used by %v: %w (only read-only users may share a volume)", "data", []string{"/run/cgrun/" + id}, volume.ErrInUse)
-	got := volumeAttachError(runVolume{flag: flagVolume, value: "data:/data"}, err)
+func TestVolumeFlagError(t *testing.T) {
+	rv := &runVolumes{refs: []runVolume{{vol: runner.Volume{Name: "data", Target: "/data"}, flag: flagVolume, value: "data:/data"}}}
+	inner := &volume.UsersError{Volume: "data", Users: []string{"container abababababab"}}
+	got := rv.flagError(&runner.VolumeError{Index: 0, Volume: rv.refs[0].vol, Err: inner})
 	require.Equal(t, `--volume "data:/data": volume "data" is used by [container abababababab]: in use (only read-only users may share a volume)`, got.Error())
+	require.ErrorIs(t, got, volume.ErrInUse)
 }

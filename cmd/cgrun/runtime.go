@@ -1,29 +1,75 @@
 package main
 
 import (
+	"fmt"
+	"io"
 	"os"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/cgrun/cgrun/cgroup"
 	"github.com/cgrun/cgrun/container"
+	"github.com/cgrun/cgrun/image"
+	"github.com/cgrun/cgrun/runner"
+	"github.com/cgrun/cgrun/volume"
 )
 
-// newRuntime opens the state store named by --root with cgrun's cgroup
-// hooks and every releaser cgrun knows (packages that acquire resources
-// for containers register theirs here).
-func newRuntime(c *cli.Context, cgroupParent string) (*container.Runtime, error) {
-	if cgroupParent == "" {
-		cgroupParent = container.DefaultCgroupParent
-	}
-	errw := c.App.ErrWriter
-	if errw == nil {
-		errw = os.Stderr
-	}
-	return container.NewRuntime(c.String("root"), cgroupHooks{parent: cgroupParent, warn: warnOnce(errw)}, releasers())
+// flagImageStore relocates the image store (global flag).
+const flagImageStore = "image-store"
+
+// newRuntime opens the state store named by --root with the cgroup hooks
+// (their warnings printed once each, with flags); every releaser is the
+// library's default.
+func newRuntime(c *cli.Context) (*container.Runtime, error) {
+	return container.NewRuntime(c.String("root"), container.DefaultHooks{Warn: warnOnce(errWriter(c))}, nil)
 }
 
-// releasers are the Releasers beyond the container package's own (mounts):
-// volume attachments and the like plug in here.
-func releasers() container.Releasers {
-	return container.Releasers{releaseImageMount: imageMountReleaser{}, releaseVolume: volumeReleaser{}}
+// newRunner is the runner of the command line's --root, --image-store and
+// volume registry ($CGRUN_VOLUME_DIR, as `cgrun volume` reads it).
+func newRunner(c *cli.Context, progress image.Progress) (*runner.Runner, error) {
+	return runner.New(runner.Options{
+		Root:           c.String("root"),
+		ImageStore:     c.String(flagImageStore),
+		VolumeStateDir: volumeStateDir(),
+		Warn:           warnOnce(errWriter(c)),
+		Progress:       progress,
+	})
+}
+
+func openImageStore(c *cli.Context) (*image.Store, error) {
+	return image.Open(c.String(flagImageStore))
+}
+
+// volumeStateDir is the volume registry run uses: $CGRUN_VOLUME_DIR, as
+// `cgrun volume` reads it, or the default.
+func volumeStateDir() string {
+	if d := os.Getenv("CGRUN_VOLUME_DIR"); d != "" {
+		return d
+	}
+	return volume.DefaultStateDir
+}
+
+func errWriter(c *cli.Context) io.Writer {
+	if c.App.ErrWriter != nil {
+		return c.App.ErrWriter
+	}
+	return os.Stderr
+}
+
+// warnOnce returns a warn func that writes each distinct warning once as
+// "cgrun: warning: FLAG VALUE: ..." on w (a run checks its spec again
+// when a volume is attached).
+func warnOnce(w io.Writer) func(cgroup.Warning) {
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	return func(cw cgroup.Warning) {
+		msg := warningText(cw)
+		mu.Lock()
+		defer mu.Unlock()
+		if !seen[msg] {
+			seen[msg] = true
+			fmt.Fprintln(w, "cgrun: warning: "+msg)
+		}
+	}
 }

@@ -31,7 +31,7 @@ func specCommand() *cli.Command {
 				ReadonlyRootfs: c.Bool("read-only"),
 				Terminal:       c.Bool("tty"),
 			}
-			if err := resourceOptions(c, o); err != nil {
+			if err := resourceOptions(c, &o.Resources); err != nil {
 				return err
 			}
 			s, err := spec.Generate(o)

@@ -14,10 +14,3 @@ func startErr(err error) error {
 	}
 	return err
 }
-
-// startFailed removes a prepared container that cgrun could not start
-// (nothing ran), and returns err.
-func startFailed(rt *container.Runtime, id string, err error) error {
-	_ = rt.Remove(id, true)
-	return err
-}

@@ -43,7 +43,7 @@ func statsAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	rt, err := newRuntime(c, "")
+	rt, err := newRuntime(c)
 	if err != nil {
 		return err
 	}

@@ -52,8 +52,8 @@ func updateAction(c *cli.Context) error {
 	if c.IsSet(flagOOMScoreAdj) {
 		return &spec.FlagError{Flag: flagOOMScoreAdj, Value: fmt.Sprint(c.Generic(flagOOMScoreAdj)), Rule: notUpdatable[flagOOMScoreAdj]}
 	}
-	var o spec.Options
-	if err := resourceOptions(c, &o); err != nil {
+	var res spec.Resources
+	if err := resourceOptions(c, &res); err != nil {
 		return err
 	}
 	if !anyLimit(c) {
@@ -61,7 +61,7 @@ func updateAction(c *cli.Context) error {
 	}
 	host := spec.ProbeHost()
 	return eachContainer(c, func(rt *container.Runtime, id string) error {
-		st, err := rt.Update(id, func(s *specs.Spec) error { return mergeUpdate(s, &o.Resources, host) })
+		st, err := rt.Update(id, func(s *specs.Spec) error { return spec.Merge(s, &res, host) })
 		if err != nil {
 			return err
 		}

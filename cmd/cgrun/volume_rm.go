@@ -5,6 +5,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/cgrun/cgrun/runner"
 	"github.com/cgrun/cgrun/volume"
 )
 
@@ -37,13 +38,13 @@ func volumeReconcileCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			m := volumeManager(c, volume.Options{})
 			if c.NArg() == 0 {
-				return m.ReconcileAll(c.Context, volumeUserAlive)
+				return m.ReconcileAll(c.Context, runner.VolumeUserAlive)
 			}
 			name, err := volumeName(c)
 			if err != nil {
 				return err
 			}
-			return m.Reconcile(c.Context, name, volumeUserAlive)
+			return m.Reconcile(c.Context, name, runner.VolumeUserAlive)
 		},
 	}
 }

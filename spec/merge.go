@@ -1,4 +1,4 @@
-package main
+package spec
 
 import (
 	"fmt"
@@ -6,31 +6,44 @@ import (
 	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-
-	"github.com/cgrun/cgrun/spec"
 )
 
-// mergeUpdate merges the limits given to `cgrun update` (r: nil and ""
-// are limits not given) into the stored spec s, the one model of what
-// was asked for, and checks the result. Rules beyond spec.Validate:
+// Merge is the one translation of limits into a spec: it merges the limits
+// given in r into s, where a nil field (an empty list or string) keeps what
+// s holds. Generate merges into a new spec; an update merges into a
+// running container's recorded spec; a volume's block IO limits are merged
+// once its disk is known. It checks r's rules (Validate) and the rules
+// between r and what s already holds:
 //
-//   - -1 resets --memory, --memory-swap, --cpu-quota and --pids-limit (<= 0)
-//     to unlimited.
-//   - --memory without --memory-swap: an unset or unlimited swap stays so;
-//     a swap limit must stay at least the new memory (else the update fails:
-//     give --memory-swap too); --memory -1 alone resets swap too.
-//   - --cpus and --cpu-period/--cpu-quota stay exclusive against the stored
-//     values too; --cpu-quota -1 clears a --cpus limit.
-func mergeUpdate(s *specs.Spec, r *spec.Resources, h *spec.Host) error {
-	// The cross-flag rules on what was given; memory is checked below
-	// against the merged values.
-	v := *r
-	v.Memory, v.MemorySwap, v.MemoryReservation = nil, nil, nil
-	if err := spec.Validate(&v, h); err != nil {
-		return err
+//   - -1 resets Memory, MemorySwap and CPUQuota to unlimited (PidsLimit: -1).
+//   - Memory without MemorySwap: an unset or unlimited swap stays so, a swap
+//     limit must stay at least the new memory, and Memory -1 resets swap too.
+//   - NanoCPUs and CPUPeriod/CPUQuota stay exclusive against s too (s records
+//     NanoCPUs as AnnotationCPUs); CPUQuota -1 clears NanoCPUs.
+//   - A device entry replaces s's entry of the same device; entries are
+//     sorted by device, so the same limits write the same way.
+//
+// OOMScoreAdj is the process's, not a cgroup limit: Generate sets it, Merge
+// leaves it. On error s may hold part of the change: merge into a copy when
+// s must stay as it was (container.Runtime's Amend and Update do).
+func Merge(s *specs.Spec, r *Resources, h *Host) error {
+	if h == nil {
+		h = ProbeHost()
+	}
+	if s.Linux == nil {
+		s.Linux = &specs.Linux{}
+	}
+	if s.Linux.Resources == nil {
+		s.Linux.Resources = &specs.LinuxResources{}
 	}
 	res := s.Linux.Resources
 	if err := mergeMemory(res, r); err != nil {
+		return err
+	}
+	// The memory rules ran above, against the merged values.
+	v := *r
+	v.Memory, v.MemorySwap, v.MemoryReservation = nil, nil, nil
+	if err := Validate(&v, h); err != nil {
 		return err
 	}
 	if err := mergeCPU(s, r); err != nil {
@@ -42,7 +55,7 @@ func mergeUpdate(s *specs.Spec, r *spec.Resources, h *spec.Host) error {
 		res.Pids = &specs.LinuxPids{Limit: &n}
 	}
 	if r.MemoryWmarkRatio != nil {
-		setAnnotation(s, spec.AnnotationWmarkRatio, strconv.FormatInt(*r.MemoryWmarkRatio, 10))
+		setAnnotation(s, AnnotationWmarkRatio, strconv.FormatInt(*r.MemoryWmarkRatio, 10))
 	}
 	return nil
 }
@@ -54,10 +67,9 @@ func setAnnotation(s *specs.Spec, k, v string) {
 	s.Annotations[k] = v
 }
 
-func size(n int64) string { return spec.FormatSize(n) }
-
-func mergeMemory(res *specs.LinuxResources, r *spec.Resources) error {
-	if r.Memory == nil && r.MemorySwap == nil && r.MemoryReservation == nil && r.MemorySwappiness == nil {
+func mergeMemory(res *specs.LinuxResources, r *Resources) error {
+	if r.Memory == nil && r.MemorySwap == nil && r.MemoryReservation == nil &&
+		r.MemorySwappiness == nil && r.OOMKillDisable == nil {
 		return nil
 	}
 	m := res.Memory
@@ -67,12 +79,13 @@ func mergeMemory(res *specs.LinuxResources, r *spec.Resources) error {
 	oldSwap := m.Swap
 	if r.Memory != nil {
 		n := *r.Memory
+		if n != -1 && n < MinMemory {
+			return &FlagError{Flag: "memory", Value: size(&n), Rule: "must be at least " + FormatSize(MinMemory), Err: ErrRange}
+		}
 		m.Limit = &n
-		if r.MemorySwap == nil && oldSwap != nil && *oldSwap != -1 {
-			if n != -1 && *oldSwap < n {
-				return &spec.FlagError{Flag: flagMemory, Value: size(n),
-					Rule: fmt.Sprintf("must be at most the container's --memory-swap (%s); give --memory-swap too (or -1)", size(*oldSwap))}
-			}
+		if r.MemorySwap == nil && oldSwap != nil && *oldSwap != -1 && n != -1 && *oldSwap < n {
+			return &FlagError{Flag: "memory", Value: size(&n), Err: ErrRange,
+				Rule: fmt.Sprintf("must be at most the container's --memory-swap (%s); give --memory-swap too (or -1)", size(oldSwap))}
 		}
 		if n == -1 && r.MemorySwap == nil {
 			sw := int64(-1)
@@ -84,31 +97,38 @@ func mergeMemory(res *specs.LinuxResources, r *spec.Resources) error {
 		m.Swap = &sw
 		if sw != -1 {
 			if m.Limit == nil || *m.Limit == -1 {
-				return &spec.FlagError{Flag: flagMemorySwap, Value: size(sw), Rule: "needs a --memory limit (give --memory too)"}
+				return &FlagError{Flag: "memory-swap", Value: size(&sw), Rule: "needs --memory", Err: ErrRange}
 			}
 			if sw < *m.Limit {
-				return &spec.FlagError{Flag: flagMemorySwap, Value: size(sw),
-					Rule: fmt.Sprintf("must be at least --memory (%s) or -1", size(*m.Limit))}
+				return &FlagError{Flag: "memory-swap", Value: size(&sw),
+					Rule: fmt.Sprintf("must be at least --memory (%s) or -1", size(m.Limit)), Err: ErrRange}
 			}
 		}
 	}
 	if r.MemoryReservation != nil {
 		n := *r.MemoryReservation
+		if n < 0 {
+			return &FlagError{Flag: "memory-reservation", Value: size(&n), Rule: "must not be negative", Err: ErrRange}
+		}
 		m.Reservation = &n
 	}
 	if m.Reservation != nil && m.Limit != nil && *m.Limit > 0 && *m.Reservation > *m.Limit {
-		return &spec.FlagError{Flag: flagMemoryReservation, Value: size(*m.Reservation),
-			Rule: fmt.Sprintf("must be at most --memory (%s)", size(*m.Limit))}
+		return &FlagError{Flag: "memory-reservation", Value: size(m.Reservation),
+			Rule: fmt.Sprintf("must be at most --memory (%s)", size(m.Limit)), Err: ErrRange}
 	}
 	if r.MemorySwappiness != nil {
 		n := *r.MemorySwappiness
 		m.Swappiness = &n
 	}
+	if r.OOMKillDisable != nil {
+		b := *r.OOMKillDisable
+		m.DisableOOMKiller = &b
+	}
 	res.Memory = m
 	return nil
 }
 
-func mergeCPU(s *specs.Spec, r *spec.Resources) error {
+func mergeCPU(s *specs.Spec, r *Resources) error {
 	if r.CPUPeriod == nil && r.CPUQuota == nil && r.NanoCPUs == nil && r.CPUShares == nil &&
 		r.CpusetCpus == "" && r.CpusetMems == "" {
 		return nil
@@ -118,28 +138,28 @@ func mergeCPU(s *specs.Spec, r *spec.Resources) error {
 	if c == nil {
 		c = &specs.LinuxCPU{}
 	}
-	cpus, haveCPUs := s.Annotations[spec.AnnotationCPUs]
+	cpus, haveCPUs := s.Annotations[AnnotationCPUs]
 	quotaSet := c.Quota != nil && *c.Quota > 0
 	resetQuota := r.CPUQuota != nil && *r.CPUQuota == -1
 	switch {
 	case r.NanoCPUs != nil && quotaSet && !haveCPUs:
-		return &spec.FlagError{Flag: flagCPUs, Value: spec.FormatNanoCPUs(*r.NanoCPUs),
+		return &FlagError{Flag: "cpus", Value: FormatNanoCPUs(*r.NanoCPUs), Err: ErrRange,
 			Rule: "cannot be combined with the container's --cpu-period/--cpu-quota; clear them with --cpu-quota -1 first"}
 	case (r.CPUPeriod != nil || (r.CPUQuota != nil && !resetQuota)) && haveCPUs:
-		flag, val := flagCPUQuota, ""
+		flag, val := "cpu-quota", ""
 		if r.CPUQuota != nil {
 			val = strconv.FormatInt(*r.CPUQuota, 10)
 		} else {
-			flag, val = flagCPUPeriod, strconv.FormatUint(*r.CPUPeriod, 10)
+			flag, val = "cpu-period", strconv.FormatUint(*r.CPUPeriod, 10)
 		}
-		return &spec.FlagError{Flag: flag, Value: val,
+		return &FlagError{Flag: flag, Value: val, Err: ErrRange,
 			Rule: fmt.Sprintf("cannot be combined with the container's --cpus (%s); change --cpus, or clear it with --cpu-quota -1", cpus)}
 	}
 	if r.NanoCPUs != nil {
-		p := uint64(spec.DefaultCPUPeriod)
-		q := spec.CPUQuotaFor(*r.NanoCPUs, p)
+		p := uint64(DefaultCPUPeriod)
+		q := CPUQuotaFor(*r.NanoCPUs, p)
 		c.Period, c.Quota = &p, &q
-		setAnnotation(s, spec.AnnotationCPUs, spec.FormatNanoCPUs(*r.NanoCPUs))
+		setAnnotation(s, AnnotationCPUs, FormatNanoCPUs(*r.NanoCPUs))
 	}
 	if r.CPUPeriod != nil {
 		p := *r.CPUPeriod
@@ -149,7 +169,7 @@ func mergeCPU(s *specs.Spec, r *spec.Resources) error {
 		q := *r.CPUQuota
 		c.Quota = &q
 		if resetQuota {
-			delete(s.Annotations, spec.AnnotationCPUs)
+			delete(s.Annotations, AnnotationCPUs)
 		}
 	}
 	if r.CPUShares != nil {
@@ -166,7 +186,7 @@ func mergeCPU(s *specs.Spec, r *spec.Resources) error {
 	return nil
 }
 
-func mergeBlockIO(res *specs.LinuxResources, r *spec.Resources) {
+func mergeBlockIO(res *specs.LinuxResources, r *Resources) {
 	if r.BlkioWeight == nil && len(r.BlkioWeightDevice) == 0 && len(r.DeviceReadBps) == 0 &&
 		len(r.DeviceWriteBps) == 0 && len(r.DeviceReadIOps) == 0 && len(r.DeviceWriteIOps) == 0 {
 		return
@@ -199,8 +219,8 @@ func mergeBlockIO(res *specs.LinuxResources, r *spec.Resources) {
 }
 
 // mergeThrottles replaces or adds the entries given, by device, sorted.
-func mergeThrottles(old []specs.LinuxThrottleDevice, given []spec.ThrottleDevice) []specs.LinuxThrottleDevice {
-	out := append([]specs.LinuxThrottleDevice(nil), old...)
+func mergeThrottles(old []specs.LinuxThrottleDevice, given []ThrottleDevice) []specs.LinuxThrottleDevice {
+	out := slices.Clone(old)
 	for _, e := range given {
 		td := specs.LinuxThrottleDevice{Rate: e.Rate}
 		td.Major, td.Minor = e.Device.Major, e.Device.Minor

@@ -1,7 +1,7 @@
 // A container start's cgroup attach waits an RCU grace period unless one
-// ran moments before (see warm.go). The constructor below starts one from a
-// short-lived thread before the Go runtime starts: the earliest head start
-// a cgrun process can give itself.
+// ran moments before (see warm.go). cgrun_warm_spawn starts one from a
+// short-lived thread; cgrun's own binary also calls it from a constructor
+// (cmd/cgrun/early.c), before the Go runtime starts.
 
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -11,35 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "early.h"
-
-int cgrun_command(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (a[0] != '-') {
-			if (!strcmp(a, "run"))
-				return CGRUN_CMD_RUN;
-			if (!strcmp(a, "exec"))
-				return CGRUN_CMD_EXEC;
-			if (!strcmp(a, "monitor"))
-				return CGRUN_CMD_MONITOR;
-			if (!strcmp(a, "update"))
-				return CGRUN_CMD_UPDATE;
-			return 0;
-		}
-		while (*a == '-')
-			a++;
-		if (!strcmp(a, "root") || !strcmp(a, "image-store"))
-			i++; // the flag's value
-	}
-	return 0;
-}
-
-int cgrun_cmd_attaches(int cmd)
-{
-	return cmd == CGRUN_CMD_RUN || cmd == CGRUN_CMD_EXEC || cmd == CGRUN_CMD_MONITOR;
-}
+#include "warm.h"
 
 // add appends "PREFIX[/CTRLS]PATH/cgroup.procs\n" to out, or nothing when
 // it does not fit.
@@ -131,12 +103,4 @@ int cgrun_warm_spawn(void)
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return err;
-}
-
-// glibc hands constructors the program's arguments.
-__attribute__((constructor)) static void cgrun_warm_early(int argc, char **argv, char **envp)
-{
-	(void)envp;
-	if (argv && cgrun_cmd_attaches(cgrun_command(argc, argv)))
-		cgrun_warm_spawn();
 }

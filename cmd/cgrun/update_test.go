@@ -14,22 +14,19 @@ import (
 var testHost = &spec.Host{CPUs: 4, EffectiveCpus: "0-3", EffectiveMems: "0"}
 
 // mergeArgs parses update flags as `cgrun update` does and merges them into
-// a copy of stored; it returns the merged spec and mergeUpdate's error.
+// a copy of stored; it returns the merged spec and spec.Merge's error.
 func mergeArgs(t *testing.T, stored *specs.Spec, args ...string) (*specs.Spec, error) {
 	t.Helper()
 	var r spec.Resources
 	app := &cli.App{Name: "t", Flags: updateFlags(), Action: func(c *cli.Context) error {
-		var o spec.Options
-		err := resourceOptions(c, &o)
-		r = o.Resources
-		return err
+		return resourceOptions(c, &r)
 	}}
 	require.NoError(t, app.Run(append([]string{"t"}, args...)))
 	b, err := json.Marshal(stored)
 	require.NoError(t, err)
 	var cp specs.Spec
 	require.NoError(t, json.Unmarshal(b, &cp))
-	return &cp, mergeUpdate(&cp, &r, testHost)
+	return &cp, spec.Merge(&cp, &r, testHost)
 }
 
 func i64(n int64) *int64 { return &n }
@@ -74,7 +71,7 @@ func TestMergeMemoryAboveSwap(t *testing.T) {
 	_, err = mergeArgs(t, stored, "--memory-swap", "32m")
 	require.EqualError(t, err, `invalid --memory-swap "32m": must be at least --memory (64m) or -1`)
 	_, err = mergeArgs(t, specOf(t), "--memory-swap", "32m")
-	require.ErrorContains(t, err, "needs a --memory limit")
+	require.EqualError(t, err, `invalid --memory-swap "32m": needs --memory`)
 	_, err = mergeArgs(t, stored, "--memory-reservation", "80m")
 	require.EqualError(t, err, `invalid --memory-reservation "80m": must be at most --memory (64m)`)
 	// Raising memory of a container without swap limit needs no swap.

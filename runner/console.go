@@ -1,0 +1,63 @@
+package runner
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/containerd/console"
+	"github.com/opencontainers/runc/libcontainer/utils"
+)
+
+// Console receives the pseudo-terminal of a container whose process has
+// Process.Terminal: pass Socket as the request's IO.ConsoleSocket;
+// libcontainer's init sends the terminal's master end over it.
+type Console struct {
+	// Socket is the end handed to the container (IO.ConsoleSocket).
+	Socket   *os.File
+	parent   *os.File
+	received chan consoleResult
+}
+
+type consoleResult struct {
+	master console.Console
+	err    error
+}
+
+// NewConsole makes the socket pair and starts waiting for the master.
+func NewConsole() (*Console, error) {
+	parent, child, err := utils.NewSockPair("console")
+	if err != nil {
+		return nil, fmt.Errorf("console socket: %w", err)
+	}
+	c := &Console{Socket: child, parent: parent, received: make(chan consoleResult, 1)}
+	go func() {
+		var res consoleResult
+		f, err := utils.RecvFile(parent)
+		if err == nil {
+			res.master, err = console.ConsoleFromFile(f)
+		}
+		res.err = err
+		c.received <- res
+	}()
+	return c, nil
+}
+
+// Master waits for the container's terminal (call it once the container
+// started) and closes the socket pair.
+func (c *Console) Master() (console.Console, error) {
+	res := <-c.received
+	c.closeSockets()
+	if res.err != nil {
+		return nil, fmt.Errorf("receive console: %w", res.err)
+	}
+	return res.master, nil
+}
+
+// Close closes the socket pair (the master, once received, is the
+// caller's).
+func (c *Console) Close() { c.closeSockets() }
+
+func (c *Console) closeSockets() {
+	c.Socket.Close()
+	c.parent.Close()
+}

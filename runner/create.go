@@ -1,0 +1,143 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/cgrun/cgrun/container"
+	"github.com/cgrun/cgrun/spec"
+)
+
+// ErrNoCommand: neither the request nor the image names a command.
+var ErrNoCommand = errors.New("no command")
+
+// Run creates the container of req and starts it: Create, then Start. A
+// container whose start fails is released (and removed with AutoRemove)
+// and the *container.StartError returned carries Docker's exit code.
+func (r *Runner) Run(ctx context.Context, req *Request) (*Container, error) {
+	c, err := r.Create(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Start(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Create makes the container of req without running anything: the image
+// is resolved (pulled when needed) and mounted, the spec generated and
+// checked against the host, the container recorded (status created) and
+// its volumes attached, their limits put on their disks. On error nothing
+// is left behind: no state, mount, attachment or name. ctx bounds the pull
+// and the attach.
+func (r *Runner) Create(ctx context.Context, req *Request) (_ *Container, err error) {
+	img, err := r.resolveImage(ctx, req.Image)
+	if err != nil {
+		return nil, err
+	}
+	held := img.releases
+	defer func() {
+		if held != nil {
+			_ = r.rt.ReleaseUnused(held)
+		}
+	}()
+	s, err := buildSpec(req, img)
+	if err != nil {
+		return nil, err
+	}
+	st, err := r.rt.Prepare(container.Config{
+		Name:         req.Name,
+		Spec:         s,
+		CgroupParent: req.CgroupParent,
+		Detached:     req.Detach,
+		AutoRemove:   req.AutoRemove,
+		Releases:     img.releases,
+	})
+	if err != nil {
+		return nil, err
+	}
+	held = nil // the container's state holds them now
+	c := &Container{r: r, id: st.ID, name: st.Name, detach: req.Detach, io: req.IO}
+	if len(req.Volumes) > 0 {
+		if err := r.attachVolumes(ctx, st.ID, req.Volumes); err != nil {
+			_ = r.rt.Remove(st.ID, true)
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// buildSpec is the request over the image's config, as an OCI spec.
+func buildSpec(req *Request, img *rootfs) (*specs.Spec, error) {
+	p := req.Process
+	o := &spec.Options{
+		Resources:      req.Resources,
+		Args:           img.process.Args(p.Entrypoint, p.OverrideEntrypoint, p.Args),
+		Cwd:            firstNonEmpty(p.Cwd, img.process.WorkingDir),
+		Hostname:       req.Hostname,
+		Terminal:       p.Terminal,
+		RootfsPath:     img.dir,
+		ReadonlyRootfs: req.ReadonlyRootfs,
+		Mounts:         req.Mounts,
+	}
+	if len(o.Args) == 0 {
+		return nil, fmt.Errorf("image %q has %w", req.Image, ErrNoCommand)
+	}
+	if o.Cwd != "" && !path.IsAbs(o.Cwd) {
+		return nil, &container.FieldError{Field: "Process.Cwd", Value: o.Cwd, Err: errors.New("must be an absolute path")}
+	}
+	for _, e := range p.Env {
+		if k, _, ok := strings.Cut(e, "="); !ok || k == "" || strings.ContainsAny(k, " \x00") {
+			return nil, &container.FieldError{Field: "Process.Env", Value: e, Err: errors.New("must be KEY=VALUE")}
+		}
+	}
+	o.Env = img.process.MergeEnv(p.Env)
+	if u := firstNonEmpty(p.User, img.process.User); u != "" {
+		var err error
+		if o.User, err = ResolveUser(img.dir, u); err != nil {
+			return nil, &container.FieldError{Field: "Process.User", Value: u, Err: err}
+		}
+	}
+	var rules []specs.LinuxDeviceCgroup
+	for _, d := range req.Devices {
+		dev, rule, err := d.Resolve()
+		if err != nil {
+			return nil, &container.FieldError{Field: "Devices", Value: d.Path, Err: err}
+		}
+		o.Devices = append(o.Devices, dev)
+		rules = append(rules, rule)
+	}
+	for _, v := range req.Volumes {
+		if err := validTarget(v.Target); err != nil {
+			return nil, &container.FieldError{Field: "Volumes", Value: v.Name + ":" + v.Target, Err: err}
+		}
+	}
+	s, err := spec.Generate(o)
+	if err != nil {
+		return nil, err
+	}
+	s.Linux.Resources.Devices = append(s.Linux.Resources.Devices, rules...)
+	return s, nil
+}
+
+func validTarget(t string) error {
+	if !path.IsAbs(t) || path.Clean(t) == "/" {
+		return fmt.Errorf("container path %q must be absolute and not /", t)
+	}
+	return nil
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

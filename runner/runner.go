@@ -1,0 +1,103 @@
+package runner
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+
+	"github.com/cgrun/cgrun/cgroup"
+	"github.com/cgrun/cgrun/container"
+	"github.com/cgrun/cgrun/image"
+	"github.com/cgrun/cgrun/volume"
+)
+
+// Options say where a Runner keeps things and whom it tells. The zero
+// value uses cgrun's defaults, so a Runner sees the containers, images and
+// volumes `cgrun` sees.
+type Options struct {
+	// Root is the container state directory (container.DefaultRoot).
+	Root string
+	// ImageStore is the image store's directory (image.DefaultRoot).
+	ImageStore string
+	// VolumeStateDir is the volume registry (volume.DefaultStateDir).
+	VolumeStateDir string
+	// Hooks replace the cgroup hooks (container.DefaultHooks with Warn).
+	Hooks container.CgroupHooks
+	// Warn hears of limits the host accepts but that do nothing as asked
+	// (nil: nobody).
+	Warn func(cgroup.Warning)
+	// Progress hears about the blobs an image pull copies (nil: nobody).
+	Progress image.Progress
+	// MonitorCommand makes the command that runs a detached container's
+	// monitor: a process that calls Monitor(root, id, fd 3). Nil
+	// re-executes this program as `PROGRAM cgrun-monitor ROOT ID`, which
+	// Init turns into that call.
+	MonitorCommand func(root, id string) *exec.Cmd
+}
+
+// Runner runs containers: the state store, the image store and the volume
+// registry, tied together.
+type Runner struct {
+	opts Options
+	rt   *container.Runtime
+}
+
+// New opens the state directory (made if missing) and returns a Runner.
+// The image store is opened when an image needs it.
+func New(opts Options) (*Runner, error) {
+	if opts.Root == "" {
+		opts.Root = container.DefaultRoot
+	}
+	if opts.ImageStore == "" {
+		opts.ImageStore = image.DefaultRoot
+	}
+	if opts.VolumeStateDir == "" {
+		opts.VolumeStateDir = volume.DefaultStateDir
+	}
+	hooks := opts.Hooks
+	if hooks == nil {
+		hooks = container.DefaultHooks{Warn: opts.Warn}
+	}
+	rt, err := container.NewRuntime(opts.Root, hooks, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Runner{opts: opts, rt: rt}, nil
+}
+
+// Runtime is the container runtime under the Runner, for what the handles
+// do not cover (listing, exec, stats).
+func (r *Runner) Runtime() *container.Runtime { return r.rt }
+
+// Load returns the container a reference names: an ID, a unique ID prefix,
+// or a name. It may have been started by any process, cgrun's CLI
+// included.
+func (r *Runner) Load(ref string) (*Container, error) {
+	id, err := r.rt.Store.Resolve(ref)
+	if err != nil {
+		return nil, err
+	}
+	st, err := r.rt.Store.Load(id)
+	if err != nil {
+		return nil, err
+	}
+	return &Container{r: r, id: id, name: st.Name, detach: st.Detached}, nil
+}
+
+func (r *Runner) monitorCommand(id string) *exec.Cmd {
+	root := r.rt.Store.Root()
+	if r.opts.MonitorCommand != nil {
+		return r.opts.MonitorCommand(root, id)
+	}
+	cmd := exec.Command("/proc/self/exe", MonitorArg, root, id)
+	cmd.Args[0] = os.Args[0]
+	return cmd
+}
+
+func (r *Runner) imageStore() (*image.Store, error) {
+	st, err := image.Open(r.opts.ImageStore)
+	if err != nil {
+		return nil, fmt.Errorf("image store: %w", err)
+	}
+	return st, nil
+}
