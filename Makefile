@@ -12,7 +12,7 @@ DEB_PACKAGES := gcc make runc busybox-static stress util-linux mount e2fsprogs x
 # the VM lane (integration/vmlane): QEMU, Debian's kernel, kernel iSCSI tools
 DEB_PACKAGES += qemu-system-x86 linux-image-amd64 cpio gzip xz-utils zstd kmod udev iproute2 tgt open-iscsi
 
-.PHONY: all build image deps test test-unit test-fuzz test-integration test-vm bench bench-vm demo clean
+.PHONY: all build image deps embedder lint test test-unit test-fuzz test-integration test-vm bench bench-vm demo clean
 
 all: build
 
@@ -32,10 +32,23 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-test: deps build test-unit test-fuzz test-integration test-vm
+test: deps build lint test-unit test-fuzz test-integration test-vm
 
-test-unit:
+# The house-keeping that keeps the house honest: vet, go.mod and go.sum
+# tidy (the project's and the embedder test program's), staticcheck at a
+# pinned version (go run fetches it through the module proxy once).
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+EMBEDDER := integration/embedder
+lint:
 	$(GO) vet ./...
+	$(GO) mod tidy -diff
+	cd $(EMBEDDER) && $(GO) vet ./... && $(GO) mod tidy -diff
+	$(GO) run $(STATICCHECK) ./...
+	cd $(EMBEDDER) && $(GO) run $(STATICCHECK) ./...
+
+# Unit tests; the runner's godoc examples run containers from the test
+# image as root.
+test-unit: image
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /integration)
 
 # Fuzz smoke: every fuzz target mutates its parser for FUZZTIME executions
@@ -56,10 +69,19 @@ test-integration: build image
 	CGRUN_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -p 1 -v -timeout 20m ./integration/... 2>&1 | tee $(BUILD)/integration.log | grep -E '^(=== RUN|--- |    |PASS|FAIL|ok|panic)' ; exit $${PIPESTATUS[0]}
 
 # The cgroup v2 lane: boots Debian's kernel once under QEMU (TCG) and runs the
-# integration test binaries inside on unified cgroup2 with kernel iSCSI.
+# integration test binaries and the runner's examples inside on unified
+# cgroup2 with kernel iSCSI. The embedder's programs are built here first.
 # VM_TESTRUN=REGEXP selects tests (e.g. make test-vm VM_TESTRUN=TestVolume).
-test-vm: build image
-	CGRUN_BIN=$(CURDIR)/$(BIN) GO=$(GO) integration/vmlane/vmlane.sh $(BUILD)/vm ./integration/...
+test-vm: build image embedder
+	CGRUN_BIN=$(CURDIR)/$(BIN) CGRUN_EMBEDDER_BINDIR=$(CURDIR)/$(BUILD)/embedder GO=$(GO) \
+		integration/vmlane/vmlane.sh $(BUILD)/vm ./integration/... ./runner
+
+# The embedder's programs (their own module, importing cgrun's library
+# through a replace directive), for the VM lane; the host lane's test
+# builds them itself.
+embedder:
+	@mkdir -p $(BUILD)/embedder
+	cd $(EMBEDDER) && $(GO) build -o $(CURDIR)/$(BUILD)/embedder/embedder . && $(GO) build -o $(CURDIR)/$(BUILD)/embedder/release ./release
 
 # The test image: busybox (static) and stress with its libraries, from the
 # installed Debian packages (busybox-static, stress).

@@ -62,7 +62,3 @@ type StartError struct {
 
 func (e *StartError) Error() string { return e.Err.Error() }
 func (e *StartError) Unwrap() error { return e.Err }
-
-func startError(code int, format string, args ...any) *StartError {
-	return &StartError{Code: code, Err: fmt.Errorf(format, args...)}
-}

@@ -19,13 +19,11 @@ import (
 // waits for (cgrun run in the foreground, or the monitor). It holds the
 // container's owner lock until Finish.
 type Running struct {
-	rt      *Runtime
-	st      *State
-	lc      *libcontainer.Container
-	proc    *libcontainer.Process
-	owner   *flock.Lock
-	exit    Exit
-	waitErr error
+	rt    *Runtime
+	st    *State
+	lc    *libcontainer.Container
+	proc  *libcontainer.Process
+	owner *flock.Lock
 }
 
 // Start creates the prepared container id in libcontainer and runs its

@@ -134,21 +134,6 @@ func (e *volEnv) inspect(name string) map[string]any {
 
 func (e *volEnv) iqn(name string) string { return e.inspect(name)["iqn"].(string) }
 
-func localInitiator(t *testing.T) string {
-	b, err := os.ReadFile("/etc/iscsi/initiatorname.iscsi")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "InitiatorName="); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	t.Fatal("no InitiatorName")
-	return ""
-}
-
 func secretFile(t *testing.T, secret string) string {
 	p := filepath.Join(t.TempDir(), "secret")
 	if err := os.WriteFile(p, []byte(secret+"\n"), 0o600); err != nil {

@@ -1,11 +1,13 @@
 package runner
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
 	"github.com/containerd/console"
 	"github.com/opencontainers/runc/libcontainer/utils"
+	"golang.org/x/sys/unix"
 )
 
 // Console receives the pseudo-terminal of a container whose process has
@@ -32,7 +34,7 @@ func NewConsole() (*Console, error) {
 	c := &Console{Socket: child, parent: parent, received: make(chan consoleResult, 1)}
 	go func() {
 		var res consoleResult
-		f, err := utils.RecvFile(parent)
+		f, err := recvFile(parent)
 		if err == nil {
 			res.master, err = console.ConsoleFromFile(f)
 		}
@@ -60,4 +62,43 @@ func (c *Console) Close() { c.closeSockets() }
 func (c *Console) closeSockets() {
 	c.Socket.Close()
 	c.parent.Close()
+}
+
+// recvFile receives one file descriptor sent with SCM_RIGHTS over socket,
+// named by the message's bytes (libcontainer sends the terminal's master
+// so). Descriptors beyond the first are closed.
+func recvFile(socket *os.File) (*os.File, error) {
+	name := make([]byte, 4096)
+	oob := make([]byte, unix.CmsgSpace(4))
+	var n, oobn int
+	var err error
+	for {
+		n, oobn, _, _, err = unix.Recvmsg(int(socket.Fd()), name, oob, unix.MSG_CMSG_CLOEXEC)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return nil, os.NewSyscallError("recvmsg", err)
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil {
+		return nil, fmt.Errorf("console socket: %w", err)
+	}
+	var fds []int
+	for _, m := range msgs {
+		if m.Header.Type == unix.SCM_RIGHTS {
+			got, err := unix.ParseUnixRights(&m)
+			if err == nil {
+				fds = append(fds, got...)
+			}
+		}
+	}
+	if len(fds) == 0 {
+		return nil, errors.New("console socket: no file descriptor received")
+	}
+	for _, fd := range fds[1:] {
+		_ = unix.Close(fd)
+	}
+	return os.NewFile(uintptr(fds[0]), string(name[:n])), nil
 }

@@ -33,7 +33,7 @@ func pullAction(c *cli.Context) error {
 		return err
 	}
 	if ref.Transport == image.TransportStore {
-		return fmt.Errorf("invalid image reference %q: pull needs docker://, oci: or oci-archive:", c.Args().First())
+		return fmt.Errorf("invalid image reference %q: pull needs a docker://, oci: or oci-archive: reference", c.Args().First())
 	}
 	st, err := openImageStore(c)
 	if err != nil {

@@ -76,7 +76,7 @@ func (rv *runVolumes) takeLimits(r *spec.Resources) error {
 		i := rv.index(name)
 		if i < 0 {
 			if err == nil {
-				err = fmt.Errorf("invalid --%s %q: volume %q must also be given as -v %s:/PATH or --mount type=volume,source=%s,...", flag, render, name, name, name)
+				err = fmt.Errorf("invalid --%s %q: volume %q must also be given as -v %s:/PATH or --mount type=volume,source=%s,target=/PATH", flag, render, name, name, name)
 			}
 			return
 		}
