@@ -5,10 +5,15 @@ GO ?= go
 BIN := bin/cgrun
 BUILD := build
 export CGO_ENABLED := 1
+# Every go command builds with libcontainer's seccomp support (libseccomp,
+# cgo): containers get a seccomp profile, which a binary without it refuses.
+export GOFLAGS := -tags=seccomp
 
 # Debian packages the build, the tests and the VM lane need. `make deps`
 # installs the missing ones (root, apt).
-DEB_PACKAGES := gcc make runc busybox-static stress util-linux mount e2fsprogs xfsprogs jq skopeo
+DEB_PACKAGES := gcc libc6-dev make runc busybox-static stress util-linux mount e2fsprogs xfsprogs jq skopeo
+# libcontainer's seccomp support (cgo, the seccomp build tag)
+DEB_PACKAGES += libseccomp-dev
 # the VM lane (integration/vmlane): QEMU, Debian's kernel, kernel iSCSI tools
 DEB_PACKAGES += qemu-system-x86 linux-image-amd64 cpio gzip xz-utils zstd kmod udev iproute2 tgt open-iscsi
 
@@ -22,7 +27,7 @@ build: $(BIN)
 # inits (blackfriday) every cgrun process and every container's init paid.
 $(BIN): $(shell find cmd spec blkio cgroup volume $(wildcard container image internal) \( -name '*.go' -not -name '*_test.go' \) -o -name '*.[ch]' 2>/dev/null) go.mod go.sum
 	@mkdir -p bin
-	$(GO) build -buildvcs=auto -trimpath -tags urfave_cli_no_docs -o $@ ./cmd/cgrun
+	$(GO) build -buildvcs=auto -trimpath -tags urfave_cli_no_docs,seccomp -o $@ ./cmd/cgrun
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -43,8 +48,8 @@ lint:
 	$(GO) vet ./...
 	$(GO) mod tidy -diff
 	cd $(EMBEDDER) && $(GO) vet ./... && $(GO) mod tidy -diff
-	$(GO) run $(STATICCHECK) ./...
-	cd $(EMBEDDER) && $(GO) run $(STATICCHECK) ./...
+	$(GO) run $(STATICCHECK) -tags seccomp ./...
+	cd $(EMBEDDER) && $(GO) run $(STATICCHECK) -tags seccomp ./...
 
 # Unit tests; the runner's godoc examples run containers from the test
 # image as root.
@@ -88,7 +93,7 @@ embedder:
 TESTIMAGE := $(BUILD)/testimage/rootfs
 TESTIMAGE_OCI := $(BUILD)/testimage/oci
 image: $(TESTIMAGE) $(TESTIMAGE_OCI)/index.json
-$(TESTIMAGE): integration/testimage/mkrootfs.sh
+$(TESTIMAGE): integration/testimage/mkrootfs.sh integration/testimage/sysprobe.c
 	@mkdir -p $(dir $@)
 	integration/testimage/mkrootfs.sh $@
 

@@ -119,12 +119,13 @@ PODMAN_CMD="podman run --rm --runtime runc $PODMAN_ULIMITS --label cgrun-bench=$
 # Commands by name; the first one is the base of the ratios.
 declare -A CMD=(
 	[cgrun]="$CGRUN --root $S/cgrun run --rm --cgroup-parent $PARENT -m 100m --rootfs $ROOTFS /bin/true"
+	[cgrun-unconfined]="$CGRUN --root $S/cgrun run --rm --cgroup-parent $PARENT -m 100m --security-opt seccomp=unconfined --rootfs $ROOTFS /bin/true"
 	[runc]="$RUNC --root $S/runc run -b $W/b-runc bench-runc"
 	[crun]="$CRUN_NS crun --root $S/crun run -b $W/b-crun bench-crun"
 	[crun-wrapper]="$CRUN_NS /bin/true"
 	[floor]="unshare -fpmuin chroot $ROOTFS /bin/true"
 )
-ORDER=(cgrun runc crun crun-wrapper floor)
+ORDER=(cgrun cgrun-unconfined runc crun crun-wrapper floor)
 if [ -n "$RUNC_LC_BIN" ]; then
 	CMD[runc-lc]="$RUNC_LC_BIN --root $S/runc-lc run -b $W/b-runc-lc bench-runc-lc"
 	ORDER+=(runc-lc)
@@ -265,7 +266,8 @@ Command: \`ROUNDS=$ROUNDS RUNS=$RUNS${CGRUN_BEFORE:+ CGRUN_BEFORE=$(basename "$C
 
 $START_TABLE
 
-- cgrun: \`cgrun run --rm -m 100m --rootfs ROOTFS /bin/true\`${CGRUN_BEFORE:+ (cgrun-before: the same with the binary \`$(basename "$CGRUN_BEFORE")\`)}; every state root (--root) on a tmpfs; runc and crun: \`run\` on a bundle of the same rootfs with the config.json \`cgrun spec -m 100m\` prints.
+- cgrun: \`cgrun run --rm -m 100m --rootfs ROOTFS /bin/true\`${CGRUN_BEFORE:+ (cgrun-before: the same with the binary \`$(basename "$CGRUN_BEFORE")\`)}; every state root (--root) on a tmpfs; runc and crun: \`run\` on a bundle of the same rootfs with the config.json \`cgrun spec -m 100m\` prints (Docker's seccomp profile included, as in cgrun's own start).
+- cgrun-unconfined: the same with \`--security-opt seccomp=unconfined\`: the default profile's cost per start is cgrun minus cgrun-unconfined.
 - runc-lc: $(if [ -n "$RUNC_LC_BIN" ]; then echo "\`$("$RUNC_LC_BIN" --version | head -1)\` built with \`go install\` from the libcontainer release cgrun links, on the same bundle as runc"; else echo "not built"; fi).
 - crun refuses this hybrid host, so it runs inside \`unshare -m\` + a tmpfs on /sys/fs/cgroup/unified; the row crun-wrapper is that wrapper alone (crun's own time is about crun minus crun-wrapper).
 - podman: $(if [ -n "$PODMAN_OK" ]; then echo "\`podman run --rm --runtime runc --memory 100m\` of the rootfs imported with \`podman import\` (podman's crun refuses hybrid cgroups; ulimits lowered because this host's hard rlimits are below podman's defaults and no CAP_SYS_RESOURCE)"; else echo "not measured: $podman_why"; fi).

@@ -23,6 +23,9 @@ var (
 	ErrNoReleaser = errors.New("no releaser registered")
 	// ErrTimeout: the container did not stop in time.
 	ErrTimeout = errors.New("timed out")
+	// ErrNoSeccomp: the spec has a seccomp profile and this program was
+	// built without libcontainer's seccomp support.
+	ErrNoSeccomp = errors.New("the spec has a seccomp profile, and this program was built without seccomp support (build it with -tags seccomp and libseccomp-dev)")
 	// ErrInvalid: a field of a container's configuration breaks a rule
 	// (wrapped by every *FieldError).
 	ErrInvalid = errors.New("invalid configuration")

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/opencontainers/runc/libcontainer/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -72,6 +73,9 @@ func (r *Runtime) Prepare(cfg Config) (*State, error) {
 	}
 	if len(cfg.Spec.Process.Args) == 0 {
 		return nil, errors.New("no command given and the image has none")
+	}
+	if cfg.Spec.Linux != nil && cfg.Spec.Linux.Seccomp != nil && !seccomp.Enabled {
+		return nil, ErrNoSeccomp
 	}
 	if cfg.Name != "" {
 		if err := ValidateName(cfg.Name); err != nil {

@@ -78,6 +78,7 @@ func buildSpec(req *Request, img *rootfs) (*specs.Spec, error) {
 	p := req.Process
 	o := &spec.Options{
 		Resources:      req.Resources,
+		Security:       req.Security,
 		Args:           img.process.Args(p.Entrypoint, p.OverrideEntrypoint, p.Args),
 		Cwd:            firstNonEmpty(p.Cwd, img.process.WorkingDir),
 		Hostname:       req.Hostname,

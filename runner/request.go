@@ -22,6 +22,9 @@ type Request struct {
 	Process Process
 	// Resources are the limits (spec.Resources: nil is not given).
 	Resources spec.Resources
+	// Security is the confinement: Docker's default capabilities and
+	// seccomp profile unless it says otherwise.
+	Security spec.Security
 	// Hostname defaults to "cgrun".
 	Hostname       string
 	ReadonlyRootfs bool

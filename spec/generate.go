@@ -8,8 +8,8 @@ import (
 
 // Generate validates o and builds the OCI spec: runc's default spec shape
 // (namespaces, default mounts with the read-only cgroup mount, masked and
-// read-only paths), Docker's default capabilities, the process, and the
-// limits. A limit not given stays nil: --memory without --memory-swap leaves
+// read-only paths), the process, the limits, and the confinement: Docker's
+// default capabilities and seccomp profile unless o.Security changes them. A limit not given stays nil: --memory without --memory-swap leaves
 // swap unset, so the kernel's default (no memsw limit) applies, and the spec
 // says exactly what the user asked for.
 func Generate(o *Options) (*specs.Spec, error) {
@@ -43,6 +43,9 @@ func Generate(o *Options) (*specs.Spec, error) {
 	if err := Merge(s, &o.Resources, h); err != nil {
 		return nil, err
 	}
+	if err := applySecurity(s, &o.Security, h); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -53,26 +56,21 @@ func or(s, def string) string {
 	return s
 }
 
+// process is the spec's process; applySecurity sets its capabilities and
+// no_new_privs.
 func process(o *Options) *specs.Process {
-	caps := DefaultCapabilities()
 	args := o.Args
 	if len(args) == 0 {
 		args = []string{"sh"}
 	}
 	p := &specs.Process{
-		Terminal: o.Terminal,
-		User:     o.User,
-		Args:     append([]string(nil), args...),
-		Env:      append(append([]string(nil), defaultEnv...), o.Env...),
-		Cwd:      or(o.Cwd, "/"),
-		Capabilities: &specs.LinuxCapabilities{
-			Bounding:  caps,
-			Effective: append([]string(nil), caps...),
-			Permitted: append([]string(nil), caps...),
-		},
-		Rlimits:         []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 1024, Soft: 1024}},
-		NoNewPrivileges: true,
-		OOMScoreAdj:     o.OOMScoreAdj,
+		Terminal:    o.Terminal,
+		User:        o.User,
+		Args:        append([]string(nil), args...),
+		Env:         append(append([]string(nil), defaultEnv...), o.Env...),
+		Cwd:         or(o.Cwd, "/"),
+		Rlimits:     []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 1024, Soft: 1024}},
+		OOMScoreAdj: o.OOMScoreAdj,
 	}
 	if o.Terminal {
 		p.Env = append(p.Env, "TERM=xterm")

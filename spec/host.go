@@ -17,13 +17,16 @@ type Host struct {
 	EffectiveMems string // list the --cpuset-mems must be a subset of ("" = no check)
 	Cgroup2       bool   // unified hierarchy (cgroup v2)
 	SwapLimit     bool   // swap accounting: memory.memsw.* (v1) or memory.swap.max (v2) exist
+	Seccomp       bool   // the kernel has seccomp filters: containers get the default profile
+	AppArmor      bool   // AppArmor is enabled: --security-opt apparmor= is honoured
 }
 
-// ProbeHost reads the running host under /sys.
-func ProbeHost() *Host { return probeHost("/sys") }
+// ProbeHost reads the running host under /sys and /proc.
+func ProbeHost() *Host { return probeHost("/sys", "/proc") }
 
-func probeHost(sys string) *Host {
+func probeHost(sys, proc string) *Host {
 	h := &Host{}
+	h.probeSecurity(sys, proc)
 	var st unix.Statfs_t
 	cg := filepath.Join(sys, "fs", "cgroup")
 	if unix.Statfs(cg, &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {

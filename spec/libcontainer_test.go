@@ -18,7 +18,7 @@ func TestGenerateAcceptedByLibcontainer(t *testing.T) {
 	mem, pids, quota := int64(100<<20), int64(100), int64(25000)
 	period, shares := uint64(50000), uint64(512)
 	o := &spec.Options{
-		Host:        &spec.Host{CPUs: 2, EffectiveCpus: "0-1", EffectiveMems: "0", SwapLimit: true},
+		Host:        &spec.Host{CPUs: 2, EffectiveCpus: "0-1", EffectiveMems: "0", SwapLimit: true, Seccomp: true},
 		RootfsPath:  t.TempDir(),
 		CgroupsPath: "/cgrun/lc-test",
 		Args:        []string{"true"},
@@ -41,4 +41,6 @@ func TestGenerateAcceptedByLibcontainer(t *testing.T) {
 	require.Equal(t, period, r.CpuPeriod)
 	require.Equal(t, shares, r.CpuShares)
 	require.Equal(t, "7:0 1048576", r.BlkioThrottleReadBpsDevice[0].String())
+	require.NotNil(t, cfg.Seccomp, "Docker's default profile converts")
+	require.Greater(t, len(cfg.Seccomp.Syscalls), 300)
 }

@@ -56,6 +56,9 @@ type Options struct {
 	CgroupsPath string            // e.g. "/cgrun/ID"; "" lets the runtime choose
 	Annotations map[string]string // extra annotations
 
+	// Security is the confinement; its zero value is Docker's default.
+	Security Security
+
 	// Host is the machine the limits are checked against (CPU count,
 	// effective cpusets, cgroup version). nil probes the running host.
 	Host *Host

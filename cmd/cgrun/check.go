@@ -10,14 +10,40 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/opencontainers/runc/libcontainer/seccomp"
+
 	"github.com/cgrun/cgrun/cgroup"
+	"github.com/cgrun/cgrun/spec"
 )
 
 // checkReport is `cgrun check --format json`: the probed host and every
 // flag's support.
 type checkReport struct {
 	*cgroup.Host
-	Flags []flagSupport `json:"flags"`
+	Security securitySupport `json:"security"`
+	Flags    []flagSupport   `json:"flags"`
+}
+
+// securitySupport is what the confinement options depend on.
+type securitySupport struct {
+	// SeccompCompiledIn: libcontainer's seccomp support is in this binary.
+	SeccompCompiledIn bool   `json:"seccompCompiledIn"`
+	Libseccomp        string `json:"libseccomp,omitempty"`
+	// SeccompFilters: the kernel has seccomp filters (containers get the
+	// default profile).
+	SeccompFilters bool   `json:"seccompFilters"`
+	AppArmor       bool   `json:"appArmor"`
+	AppArmorReason string `json:"appArmorReason,omitempty"`
+}
+
+func probeSecurity() securitySupport {
+	h := spec.ProbeHost()
+	s := securitySupport{SeccompCompiledIn: seccomp.Enabled, SeccompFilters: h.Seccomp}
+	if s.SeccompCompiledIn {
+		s.Libseccomp = strings.TrimPrefix(seccompVersion(), "libseccomp ")
+	}
+	s.AppArmor, s.AppArmorReason = h.AppArmorSupport()
+	return s
 }
 
 // checkCommand prints what this host supports, flag by flag, in the
@@ -38,7 +64,7 @@ func checkCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("check: %w", err)
 			}
-			rep := checkReport{Host: host, Flags: flagSupports(host)}
+			rep := checkReport{Host: host, Security: probeSecurity(), Flags: flagSupports(host)}
 			if asJSON {
 				enc := json.NewEncoder(c.App.Writer)
 				enc.SetIndent("", "  ")
@@ -97,6 +123,21 @@ func writeCheckTable(out io.Writer, rep checkReport) error {
 		}
 		fmt.Fprintf(w, "block device %s\t%s scheduler %s, %s\n", d.Name, d.MajMin, d.Scheduler, bfq)
 	}
+	sec := rep.Security
+	seccompLine := "not compiled in (libcontainer's seccomp build tag)"
+	if sec.SeccompCompiledIn {
+		seccompLine = "compiled in (libseccomp " + sec.Libseccomp + ")"
+	}
+	seccompLine += "; kernel filters: " + yesNo(sec.SeccompFilters)
+	if !sec.SeccompFilters {
+		seccompLine += " (" + spec.SeccompUnsupported + ")"
+	}
+	fmt.Fprintf(w, "seccomp\t%s\n", seccompLine)
+	apparmor := yesNo(sec.AppArmor)
+	if !sec.AppArmor {
+		apparmor += ": " + sec.AppArmorReason + "; --security-opt apparmor=PROFILE refused"
+	}
+	fmt.Fprintf(w, "AppArmor\t%s\n", apparmor)
 	for _, n := range h.Notes {
 		fmt.Fprintf(w, "note\t%s\n", n)
 	}

@@ -17,7 +17,9 @@ func newApp() *cli.App {
 		Usage:                "daemonless container runner with exact resource limits",
 		Version:              version(),
 		EnableBashCompletion: false,
-		Flags:                globalFlags(),
+		// -e A=1,2 is one variable, as in Docker: no flag value splits at commas
+		DisableSliceFlagSeparator: true,
+		Flags:                     globalFlags(),
 		Commands: []*cli.Command{
 			specCommand(),
 			checkCommand(),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
@@ -39,7 +40,7 @@ func runCommand() *cli.Command {
 		Usage:                  "run a command in a new container",
 		ArgsUsage:              "(--rootfs DIR | IMAGE) [COMMAND [ARG...]]",
 		UseShortOptionHandling: true,
-		Flags:                  append(runFlags(), resourceFlagsWith(vols.devices)...),
+		Flags:                  slices.Concat(runFlags(), securityFlags(), resourceFlagsWith(vols.devices)),
 		Action:                 func(c *cli.Context) error { return runAction(c, vols) },
 	}
 }

@@ -81,6 +81,9 @@ func runRequest(c *cli.Context, vols *runVolumes) (*runner.Request, error) {
 	if err := resourceOptions(c, &req.Resources); err != nil {
 		return nil, err
 	}
+	if req.Security, err = securityOptions(c); err != nil {
+		return nil, err
+	}
 	if err := vols.takeLimits(&req.Resources); err != nil {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ func specCommand() *cli.Command {
 		Name:      "spec",
 		Usage:     "print the OCI runtime config.json for the given options",
 		ArgsUsage: "[COMMAND [ARG...]]",
-		Flags: append(resourceFlags(),
+		Flags: append(append(resourceFlags(), securityFlags()...),
 			&cli.StringFlag{Name: "rootfs", Value: "rootfs", Usage: "root filesystem directory of the bundle"},
 			&cli.StringFlag{Name: "cgroups-path", Usage: "cgroup path of the container, e.g. /cgrun/ID"},
 			&cli.StringFlag{Name: "hostname", Usage: "container host name (default cgrun)"},
@@ -32,6 +32,10 @@ func specCommand() *cli.Command {
 				Terminal:       c.Bool("tty"),
 			}
 			if err := resourceOptions(c, &o.Resources); err != nil {
+				return err
+			}
+			var err error
+			if o.Security, err = securityOptions(c); err != nil {
 				return err
 			}
 			s, err := spec.Generate(o)

@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/opencontainers/runc/libcontainer/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 )
@@ -36,8 +37,19 @@ func version() string {
 		"commit: " + rev,
 		"spec: " + specs.Version,
 		"libcontainer: " + lc,
+		"seccomp: " + seccompVersion(),
 		"go: " + runtime.Version(),
 	}, "\n")
+}
+
+// seccompVersion says whether libcontainer's seccomp support is compiled
+// in, and the libseccomp it runs with.
+func seccompVersion() string {
+	if !seccomp.Enabled {
+		return "not compiled in"
+	}
+	major, minor, micro := seccomp.Version()
+	return fmt.Sprintf("libseccomp %d.%d.%d", major, minor, micro)
 }
 
 func init() {

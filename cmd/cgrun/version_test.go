@@ -15,6 +15,7 @@ func TestVersion(t *testing.T) {
 		require.Contains(t, out, "cgrun\ncommit: ")
 		require.Contains(t, out, "\nspec: "+specs.Version+"\n")
 		require.Regexp(t, `\nlibcontainer: (v1\.\d+\.\d+|unknown)\n`, out)
+		require.Regexp(t, `\nseccomp: (libseccomp \d+\.\d+\.\d+|not compiled in)\n`, out)
 		require.Contains(t, out, "\ngo: go")
 	}
 }

@@ -163,3 +163,12 @@ func TestRunSignals(t *testing.T) {
 		t.Errorf("wait after SIGKILL: want 137, got %s", r)
 	}
 }
+
+// A flag value keeps its commas, as in Docker: -e A=1,2 is one variable.
+func TestFlagValuesKeepCommas(t *testing.T) {
+	c := testutil.NewCgrun(t)
+	r := c.Run([]string{"--rm", "-e", "A=1,2", "-e", "B=x"}, "sh", "-c", `echo "$A|$B"`)
+	if r.Code != 0 || r.Stdout != "1,2|x" {
+		t.Fatalf("-e A=1,2 -e B=x: %s, want stdout 1,2|x", r)
+	}
+}

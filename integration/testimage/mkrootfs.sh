@@ -2,7 +2,9 @@
 # mkrootfs.sh DIR: builds cgrun's test image, a root filesystem holding
 # busybox (static, with an applet symlink per command) and stress with the
 # shared libraries it loads, taken from the Debian packages installed on this
-# machine (busybox-static, stress; `make deps` installs them). No network.
+# machine (busybox-static, stress; `make deps` installs them), and sysprobe,
+# a static probe of the system calls a seccomp profile refuses, compiled
+# from sysprobe.c beside this script. No network.
 set -euo pipefail
 
 out=${1:?usage: mkrootfs.sh DIR}
@@ -19,6 +21,7 @@ for applet in $("$busybox" --list-full); do
 	[ -e "$tmp/$applet" ] || ln -s /bin/busybox "$tmp/$applet"
 done
 install -m 0755 "$stress" "$tmp/usr/bin/stress"
+${CC:-gcc} -static -O2 -Wall -o "$tmp/usr/bin/sysprobe" "$(dirname "$0")/sysprobe.c"
 
 # The libraries stress loads, at the paths the dynamic loader looks for them.
 for lib in $(ldd "$stress" | awk '$1 ~ /^\// {print $1} $3 ~ /^\// {print $3}'); do

@@ -154,3 +154,26 @@ func (c *Cgrun) cleanup() {
 		}
 	}
 }
+
+// Leftovers lists what the harness's containers left behind: state
+// entries under Root, cgroups under Parent, mounts under Root.
+func (c *Cgrun) Leftovers() []string {
+	var left []string
+	ents, _ := os.ReadDir(c.Root)
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), ".") {
+			left = append(left, "state "+filepath.Join(c.Root, e.Name()))
+		}
+	}
+	for _, d := range c.CgroupDirs("*") {
+		left = append(left, "cgroup "+d)
+	}
+	if mi, err := os.ReadFile("/proc/self/mountinfo"); err == nil {
+		for _, line := range strings.Split(string(mi), "\n") {
+			if strings.Contains(line, c.Root) {
+				left = append(left, "mount "+line)
+			}
+		}
+	}
+	return left
+}

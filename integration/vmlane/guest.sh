@@ -41,7 +41,7 @@ setup() {
 	sed -i -e 's/^node.session.initial_login_retry_max.*/node.session.initial_login_retry_max = 2/' \
 		-e 's/^node.conn\[0\].timeo.login_timeout.*/node.conn[0].timeo.login_timeout = 5/' /etc/iscsi/iscsid.conf
 	local t0; t0=$(up)
-	modprobe -a iscsi_tcp sd_mod loop bfq configfs iscsi_target_mod target_core_file target_core_iblock || return
+	modprobe -a iscsi_tcp sd_mod loop bfq configfs iscsi_target_mod target_core_file target_core_iblock veth bridge || return
 	STEPS="modprobe=$(awk -v a="$t0" -v b="$(up)" 'BEGIN{printf "%.1f", b-a}')s"
 	t0=$(up)
 	mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config || return
