@@ -14,6 +14,8 @@ export GOFLAGS := -tags=seccomp
 DEB_PACKAGES := gcc libc6-dev make runc busybox-static stress util-linux mount e2fsprogs xfsprogs jq skopeo
 # libcontainer's seccomp support (cgo, the seccomp build tag)
 DEB_PACKAGES += libseccomp-dev
+# networks: the CNI plugins, iptables they drive, curl for the tests' HTTP client
+DEB_PACKAGES += containernetworking-plugins iptables curl
 # the VM lane (integration/vmlane): QEMU, Debian's kernel, kernel iSCSI tools
 DEB_PACKAGES += qemu-system-x86 linux-image-amd64 cpio gzip xz-utils zstd kmod udev iproute2 tgt open-iscsi
 

@@ -36,6 +36,10 @@ log() { echo "bench: $*" >&2; }
 # State roots on a tmpfs, as /run is on a usual host (here /run is on the
 # root disk, where every file created costs an ext4 inode search).
 S=$W/state
+# cgrun's CNI networks of its own: the default network (bridge cgrun0, if
+# this host has none) is written there on first use and removed on exit.
+export CGRUN_CNI_CONFIG_DIR=$W/cni/net.d CGRUN_CNI_STATE_DIR=$W/cni/state
+CGRUN0_BEFORE=$(ip link show cgrun0 >/dev/null 2>&1 && echo yes || true)
 
 need=()
 for p in hyperfine runc crun podman conmon jq util-linux linux-perf; do
@@ -69,6 +73,7 @@ cleanup() {
 	for c in /sys/fs/cgroup/*/; do
 		[ -d "$c$PARENT" ] && find "$c$PARENT" -depth -type d -exec rmdir {} + 2>/dev/null
 	done
+	[ -z "$CGRUN0_BEFORE" ] && [ -f "$CGRUN_CNI_CONFIG_DIR/cgrun-cgrun.conflist" ] && "$CGRUN" network rm cgrun >/dev/null 2>&1
 	umount "$S" 2>/dev/null
 	rm -rf "$W"
 }
@@ -119,13 +124,14 @@ PODMAN_CMD="podman run --rm --runtime runc $PODMAN_ULIMITS --label cgrun-bench=$
 # Commands by name; the first one is the base of the ratios.
 declare -A CMD=(
 	[cgrun]="$CGRUN --root $S/cgrun run --rm --cgroup-parent $PARENT -m 100m --rootfs $ROOTFS /bin/true"
-	[cgrun-unconfined]="$CGRUN --root $S/cgrun run --rm --cgroup-parent $PARENT -m 100m --security-opt seccomp=unconfined --rootfs $ROOTFS /bin/true"
+	[cgrun-none]="$CGRUN --root $S/cgrun run --rm --cgroup-parent $PARENT -m 100m --network none --rootfs $ROOTFS /bin/true"
+	[cgrun-unconfined]="$CGRUN --root $S/cgrun run --rm --cgroup-parent $PARENT -m 100m --network none --security-opt seccomp=unconfined --rootfs $ROOTFS /bin/true"
 	[runc]="$RUNC --root $S/runc run -b $W/b-runc bench-runc"
 	[crun]="$CRUN_NS crun --root $S/crun run -b $W/b-crun bench-crun"
 	[crun-wrapper]="$CRUN_NS /bin/true"
 	[floor]="unshare -fpmuin chroot $ROOTFS /bin/true"
 )
-ORDER=(cgrun cgrun-unconfined runc crun crun-wrapper floor)
+ORDER=(cgrun cgrun-none cgrun-unconfined runc crun crun-wrapper floor)
 if [ -n "$RUNC_LC_BIN" ]; then
 	CMD[runc-lc]="$RUNC_LC_BIN --root $S/runc-lc run -b $W/b-runc-lc bench-runc-lc"
 	ORDER+=(runc-lc)
@@ -180,6 +186,7 @@ if perf record -q -e sched:sched_process_exec -a -o /dev/null -- true >/dev/null
 	PHASES_TABLE="| runner | runs | pre | bootstrap | stages | init | pivot>exec | command | end | sum of medians |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 $("$phases" "$PHASE_RUNS" cgrun ${CMD[cgrun]})
+$("$phases" "$PHASE_RUNS" cgrun-none ${CMD[cgrun-none]})
 $("$phases" "$PHASE_RUNS" runc ${CMD[runc]})"
 	if [ -n "$RUNC_LC_BIN" ]; then
 		PHASES_TABLE+="
@@ -189,7 +196,7 @@ fi
 
 # cgrun update latency on a running container, beside runc update.
 log "update latency"
-uid=$("$CGRUN" --root "$S/cgrun" run -d --cgroup-parent "$PARENT" -m 100m --rootfs "$ROOTFS" sleep 1000)
+uid=$("$CGRUN" --root "$S/cgrun" run -d --cgroup-parent "$PARENT" -m 100m --network none --rootfs "$ROOTFS" sleep 1000)
 bundle "$W/b-runc-d" "$PARENT/runc-d" 100m
 jq '.process.args=["sleep","1000"]' "$W/b-runc-d/config.json" >"$W/c.json" && mv "$W/c.json" "$W/b-runc-d/config.json"
 "$RUNC" --root "$S/runc" run -d -b "$W/b-runc-d" bench-runc-d </dev/null >/dev/null 2>&1
@@ -216,7 +223,7 @@ avg_rss() { # NAME PIDS...
 log "monitor memory ($MONITORS detached containers each)"
 mpids=()
 for ((i = 0; i < MONITORS; i++)); do
-	id=$("$CGRUN" --root "$S/cgrun" run -d --cgroup-parent "$PARENT" -m 100m --rootfs "$ROOTFS" sleep 1000)
+	id=$("$CGRUN" --root "$S/cgrun" run -d --cgroup-parent "$PARENT" -m 100m --network none --rootfs "$ROOTFS" sleep 1000)
 	mpids+=("$("$CGRUN" --root "$S/cgrun" inspect "$id" | jq -r '(if type == "array" then .[0] else . end).monitorPid')")
 done
 sleep 1
@@ -250,7 +257,7 @@ log "$CONCURRENT concurrent containers"
 for ((i = 0; i < CONCURRENT; i++)); do bundle "$W/cr/$i" "$PARENT/cr-$i" 64m; done
 CONC_TABLE="| runner | containers | total ms | failures |
 |---|---:|---:|---:|
-$(concurrent cgrun "$CGRUN --root $S/cgrun run --rm --cgroup-parent $PARENT -m 64m --rootfs $ROOTFS /bin/true #")
+$(concurrent cgrun "$CGRUN --root $S/cgrun run --rm --cgroup-parent $PARENT -m 64m --network none --rootfs $ROOTFS /bin/true #")
 $(concurrent runc "i_() { $RUNC --root $S/runc run -b $W/cr/\$1 bench-c-\$1; }; i_")"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -267,7 +274,8 @@ Command: \`ROUNDS=$ROUNDS RUNS=$RUNS${CGRUN_BEFORE:+ CGRUN_BEFORE=$(basename "$C
 $START_TABLE
 
 - cgrun: \`cgrun run --rm -m 100m --rootfs ROOTFS /bin/true\`${CGRUN_BEFORE:+ (cgrun-before: the same with the binary \`$(basename "$CGRUN_BEFORE")\`)}; every state root (--root) on a tmpfs; runc and crun: \`run\` on a bundle of the same rootfs with the config.json \`cgrun spec -m 100m\` prints (Docker's seccomp profile included, as in cgrun's own start).
-- cgrun-unconfined: the same with \`--security-opt seccomp=unconfined\`: the default profile's cost per start is cgrun minus cgrun-unconfined.
+- cgrun runs on its default network (a CNI bridge: a network namespace, the bridge, portmap and firewall plugins, their removal); cgrun-none with \`--network none\` (loopback only, as runc and crun here): the network's own cost per start is cgrun minus cgrun-none.
+- cgrun-unconfined: cgrun-none with \`--security-opt seccomp=unconfined\`: the default seccomp profile's cost per start is cgrun-none minus cgrun-unconfined.
 - runc-lc: $(if [ -n "$RUNC_LC_BIN" ]; then echo "\`$("$RUNC_LC_BIN" --version | head -1)\` built with \`go install\` from the libcontainer release cgrun links, on the same bundle as runc"; else echo "not built"; fi).
 - crun refuses this hybrid host, so it runs inside \`unshare -m\` + a tmpfs on /sys/fs/cgroup/unified; the row crun-wrapper is that wrapper alone (crun's own time is about crun minus crun-wrapper).
 - podman: $(if [ -n "$PODMAN_OK" ]; then echo "\`podman run --rm --runtime runc --memory 100m\` of the rootfs imported with \`podman import\` (podman's crun refuses hybrid cgroups; ulimits lowered because this host's hard rlimits are below podman's defaults and no CAP_SYS_RESOURCE)"; else echo "not measured: $podman_why"; fi).
@@ -286,7 +294,7 @@ $PHASES_TABLE
 
 $UPDATE_TABLE
 
-### $CONCURRENT containers with a 64 MiB limit started concurrently (foreground, --rm, /bin/true)
+### $CONCURRENT containers with a 64 MiB limit started concurrently (foreground, --rm, /bin/true, cgrun with --network none as runc)
 
 $CONC_TABLE
 

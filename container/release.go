@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cgrun/cgrun/image"
+	"github.com/cgrun/cgrun/network"
 	"github.com/cgrun/cgrun/volume"
 )
 
@@ -26,6 +27,10 @@ const (
 	// ReleaseVolume detaches the volume Target from a container
 	// (volume.Release; Data from volume.ReleaseData).
 	ReleaseVolume ReleaseKind = volume.ReleaseKind
+	// ReleaseNetwork detaches a container from its networks and removes
+	// its network namespace (network.Release; Data from
+	// network.Manager.ReleaseData).
+	ReleaseNetwork ReleaseKind = network.ReleaseKind
 )
 
 // Release is one thing a container holds that must be given back when it
@@ -56,14 +61,16 @@ func (f ReleaserFunc) Release(r Release) error { return f(r.Target, r.Data) }
 type Releasers map[ReleaseKind]Releaser
 
 // DefaultReleasers holds the releasers of every kind cgrun's packages
-// acquire for a container: mounts, image rootfs mounts (package image) and
-// volume attachments (package volume). Any process that opens a state
+// acquire for a container: mounts, image rootfs mounts (package image),
+// volume attachments (package volume) and network attachments (package
+// network). Any process that opens a state
 // directory releases any of its containers with them, whoever started it.
 func DefaultReleasers() Releasers {
 	return Releasers{
 		ReleaseMount:      MountReleaser{},
 		ReleaseImageMount: ReleaserFunc(image.ReleaseMount),
 		ReleaseVolume:     ReleaserFunc(volume.Release),
+		ReleaseNetwork:    ReleaserFunc(network.Release),
 	}
 }
 

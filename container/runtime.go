@@ -15,6 +15,8 @@ import (
 
 	"github.com/opencontainers/runc/libcontainer/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/cgrun/cgrun/network"
 )
 
 // DefaultCgroupParent is where containers' cgroups go: PARENT/ID.
@@ -136,6 +138,15 @@ func (r *Runtime) Prepare(cfg Config) (*State, error) {
 		return nil, err
 	}
 	return st, nil
+}
+
+// SetNetwork records what container id got from its networks.
+func (r *Runtime) SetNetwork(id string, st *network.Status) error {
+	_, err := r.Store.update(id, func(s *State) error {
+		s.Network = st
+		return nil
+	})
+	return err
 }
 
 // Record adds a release to container id's state. Call it before acquiring

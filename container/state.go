@@ -8,6 +8,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/cgrun/cgrun/network"
 )
 
 // Status is where a container is in its lifecycle.
@@ -54,6 +56,9 @@ type State struct {
 	// Releases are what must be released when the container goes away,
 	// in the order they were acquired (released in reverse).
 	Releases []Release `json:"releases,omitempty"`
+	// Network is what the container got from its networks (addresses,
+	// published ports), when it is on any.
+	Network *network.Status `json:"network,omitempty"`
 }
 
 // Running reports whether the state says the process runs.

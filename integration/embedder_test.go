@@ -219,12 +219,3 @@ func TestCLIAndLibraryReleaseEachOthersVolumes(t *testing.T) {
 	}
 	e.detached("xrel", iqn)
 }
-
-// TestMain removes the embedder's build once every test ran.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if embedderBuild.dir != "" {
-		_ = os.RemoveAll(embedderBuild.dir)
-	}
-	os.Exit(code)
-}

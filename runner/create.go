@@ -32,11 +32,14 @@ func (r *Runner) Run(ctx context.Context, req *Request) (*Container, error) {
 
 // Create makes the container of req without running anything: the image
 // is resolved (pulled when needed) and mounted, the spec generated and
-// checked against the host, the container recorded (status created) and
-// its volumes attached, their limits put on their disks. On error nothing
+// checked against the host, the container recorded (status created), its
+// network set up and its volumes attached, their limits put on their disks. On error nothing
 // is left behind: no state, mount, attachment or name. ctx bounds the pull
 // and the attach.
 func (r *Runner) Create(ctx context.Context, req *Request) (_ *Container, err error) {
+	if err := r.checkNetwork(&req.Network); err != nil {
+		return nil, err
+	}
 	img, err := r.resolveImage(ctx, req.Image)
 	if err != nil {
 		return nil, err
@@ -64,11 +67,17 @@ func (r *Runner) Create(ctx context.Context, req *Request) (_ *Container, err er
 	}
 	held = nil // the container's state holds them now
 	c := &Container{r: r, id: st.ID, name: st.Name, detach: req.Detach, io: req.IO}
+	if err := r.setUpNetwork(ctx, st.ID, req); err != nil {
+		_ = r.rt.Remove(st.ID, true)
+		return nil, err
+	}
+	r.afterStep("network")
 	if len(req.Volumes) > 0 {
 		if err := r.attachVolumes(ctx, st.ID, req.Volumes); err != nil {
 			_ = r.rt.Remove(st.ID, true)
 			return nil, err
 		}
+		r.afterStep("volumes")
 	}
 	return c, nil
 }

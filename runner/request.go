@@ -34,6 +34,9 @@ type Request struct {
 	Volumes []Volume
 	// Devices are host device nodes to expose.
 	Devices []Device
+	// Network is the container's network; the zero value is none (a
+	// private namespace with loopback), as a containerd client's default.
+	Network Network
 	// CgroupParent: the container's cgroup is PARENT/ID
 	// (container.DefaultCgroupParent).
 	CgroupParent string

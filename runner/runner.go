@@ -8,6 +8,7 @@ import (
 	"github.com/cgrun/cgrun/cgroup"
 	"github.com/cgrun/cgrun/container"
 	"github.com/cgrun/cgrun/image"
+	"github.com/cgrun/cgrun/network"
 	"github.com/cgrun/cgrun/volume"
 )
 
@@ -21,6 +22,9 @@ type Options struct {
 	ImageStore string
 	// VolumeStateDir is the volume registry (volume.DefaultStateDir).
 	VolumeStateDir string
+	// Network says where CNI networks are configured, their plugins, and
+	// the network state (Debian's defaults).
+	Network network.Options
 	// Hooks replace the cgroup hooks (container.DefaultHooks with Warn).
 	Hooks container.CgroupHooks
 	// Warn hears of limits the host accepts but that do nothing as asked
@@ -28,6 +32,10 @@ type Options struct {
 	Warn func(cgroup.Warning)
 	// Progress hears about the blobs an image pull copies (nil: nobody).
 	Progress image.Progress
+	// AfterStep, when set, hears of each step of Create once it is done
+	// and recorded ("network", "volumes"): crash tests stop the process
+	// there.
+	AfterStep func(step string)
 	// MonitorCommand makes the command that runs a detached container's
 	// monitor: a process that calls Monitor(root, id, fd 3). Nil
 	// re-executes this program as `PROGRAM cgrun-monitor ROOT ID`, which
@@ -100,4 +108,10 @@ func (r *Runner) imageStore() (*image.Store, error) {
 		return nil, fmt.Errorf("image store: %w", err)
 	}
 	return st, nil
+}
+
+func (r *Runner) afterStep(step string) {
+	if r.opts.AfterStep != nil {
+		r.opts.AfterStep(step)
+	}
 }

@@ -26,8 +26,9 @@ int cgrun_command(int argc, char **argv)
 		}
 		while (*a == '-')
 			a++;
-		if (!strcmp(a, "root") || !strcmp(a, "image-store"))
-			i++; // the flag's value
+		if (!strcmp(a, "root") || !strcmp(a, "image-store") || !strcmp(a, "cni-config-dir") ||
+		    !strcmp(a, "cni-plugin-dir") || !strcmp(a, "cni-state-dir"))
+			i++; // a global flag's value
 	}
 	return 0;
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cgrun/cgrun/container"
+	"github.com/cgrun/cgrun/network"
 	"github.com/cgrun/cgrun/runner"
 )
 
@@ -69,6 +70,10 @@ var fieldFlags = map[string]string{
 	"Process.Env":  "--env",
 	"Devices":      "--device",
 	"Volumes":      "--volume",
+
+	"Network.Mode":       "--network",
+	"Network.Ports":      "--publish",
+	"Network.ExtraHosts": "--add-host",
 }
 
 // errorText is err's message in cgrun's words: the libraries name spec
@@ -80,6 +85,10 @@ func errorText(err error) string {
 		if flag, ok := fieldFlags[fe.Field]; ok {
 			msg = strings.Replace(msg, fe.Error(), fmt.Sprintf("invalid %s %q: %v", flag, fe.Value, fe.Err), 1)
 		}
+	}
+	var pe *network.PortError
+	if errors.As(err, &pe) {
+		msg = strings.Replace(msg, pe.Error(), fmt.Sprintf("invalid --publish %q: %v", pe.Port.String(), pe.Error()), 1)
 	}
 	if errors.Is(err, runner.ErrNoCommand) && !strings.Contains(msg, "--entrypoint") {
 		msg += ": give COMMAND or --entrypoint"

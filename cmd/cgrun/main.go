@@ -39,6 +39,7 @@ func newApp() *cli.App {
 			rmiCommand(),
 			imageCommand(),
 			volumeCommand(),
+			networkCommand(),
 		},
 	}
 	setUsageErrors(app)

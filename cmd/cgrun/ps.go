@@ -35,6 +35,7 @@ type psEntry struct {
 	Pid      int       `json:"pid,omitempty"`
 	Created  time.Time `json:"created"`
 	Command  string    `json:"command"`
+	Ports    []string  `json:"ports,omitempty"`
 }
 
 func psAction(c *cli.Context) error {
@@ -61,6 +62,11 @@ func psAction(c *cli.Context) error {
 		if running {
 			e.Pid = st.Pid
 		}
+		if st.Network != nil {
+			for _, p := range st.Network.Ports {
+				e.Ports = append(e.Ports, p.String())
+			}
+		}
 		entries = append(entries, e)
 	}
 	w := c.App.Writer
@@ -75,10 +81,10 @@ func psAction(c *cli.Context) error {
 		return enc.Encode(entries)
 	default:
 		tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
-		fmt.Fprintln(tw, "CONTAINER ID\tNAME\tSTATUS\tCREATED\tCOMMAND")
+		fmt.Fprintln(tw, "CONTAINER ID\tNAME\tSTATUS\tCREATED\tPORTS\tCOMMAND")
 		for _, e := range entries {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%q\n", container.ShortID(e.ID), e.Name, e.Status,
-				e.Created.Local().Format(time.DateTime), e.Command)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%q\n", container.ShortID(e.ID), e.Name, e.Status,
+				e.Created.Local().Format(time.DateTime), strings.Join(e.Ports, ", "), e.Command)
 		}
 		return tw.Flush()
 	}

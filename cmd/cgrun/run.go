@@ -40,7 +40,7 @@ func runCommand() *cli.Command {
 		Usage:                  "run a command in a new container",
 		ArgsUsage:              "(--rootfs DIR | IMAGE) [COMMAND [ARG...]]",
 		UseShortOptionHandling: true,
-		Flags:                  slices.Concat(runFlags(), securityFlags(), resourceFlagsWith(vols.devices)),
+		Flags:                  slices.Concat(runFlags(), networkFlags(), securityFlags(), resourceFlagsWith(vols.devices)),
 		Action:                 func(c *cli.Context) error { return runAction(c, vols) },
 	}
 }
@@ -63,6 +63,25 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: flagCgroupParent, Value: container.DefaultCgroupParent, Usage: "parent cgroup; the container's cgroup is PARENT/ID", Category: catContainer},
 		&cli.StringFlag{Name: flagRootfs, Usage: "root filesystem directory (instead of IMAGE)", Category: catContainer},
 		&cli.StringFlag{Name: flagEntrypoint, Usage: "override the image's entrypoint (\"\" clears it)", Category: catContainer},
+		&cli.StringFlag{Name: flagPauseAfter, Hidden: true, Usage: "testing: stop after this step of the container's creation (network, volumes)"},
+	}
+}
+
+// flagPauseAfter is the crash tests' hook: run stops for good after a
+// step, so the test can SIGKILL it there.
+const flagPauseAfter = "pause-after"
+
+// pauseAfter is the runner's AfterStep for --pause-after.
+func pauseAfter(c *cli.Context) func(string) {
+	stop := c.String(flagPauseAfter)
+	if stop == "" {
+		return nil
+	}
+	return func(step string) {
+		if step == stop {
+			fmt.Fprintf(c.App.ErrWriter, "paused after %s\n", step)
+			select {}
+		}
 	}
 }
 

@@ -84,6 +84,9 @@ func runRequest(c *cli.Context, vols *runVolumes) (*runner.Request, error) {
 	if req.Security, err = securityOptions(c); err != nil {
 		return nil, err
 	}
+	if req.Network, err = networkRequest(c); err != nil {
+		return nil, err
+	}
 	if err := vols.takeLimits(&req.Resources); err != nil {
 		return nil, err
 	}

@@ -29,9 +29,11 @@ func newRuntime(c *cli.Context) (*container.Runtime, error) {
 // volume registry ($CGRUN_VOLUME_DIR, as `cgrun volume` reads it).
 func newRunner(c *cli.Context, progress image.Progress) (*runner.Runner, error) {
 	return runner.New(runner.Options{
+		AfterStep:      pauseAfter(c),
 		Root:           c.String("root"),
 		ImageStore:     c.String(flagImageStore),
 		VolumeStateDir: volumeStateDir(),
+		Network:        networkOptions(c),
 		Warn:           warnOnce(errWriter(c)),
 		Progress:       progress,
 	})

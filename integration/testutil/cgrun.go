@@ -78,6 +78,8 @@ type Cgrun struct {
 	Bin    string
 	Root   string
 	Parent string
+	// Timeout bounds each command (default two minutes).
+	Timeout time.Duration
 }
 
 // NewCgrun requires root and the built cgrun and makes the harness.
@@ -93,10 +95,14 @@ func NewCgrun(t testing.TB) *Cgrun {
 	return c
 }
 
-// Cmd runs `cgrun --root ROOT ARGS...` (at most two minutes).
+// Cmd runs `cgrun --root ROOT ARGS...` (at most Timeout).
 func (c *Cgrun) Cmd(args ...string) Result {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	timeout := c.Timeout
+	if timeout == 0 {
+		timeout = 2 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, c.Bin, append([]string{"--root", c.Root}, args...)...)
 	var stdout, stderr bytes.Buffer

@@ -16,7 +16,7 @@
 #   CGRUN_*        passed to the tests unchanged
 #   VM_TESTRUN     regexp for -test.run (e.g. TestV2 or TestVolume)
 #   VM_TESTARGS    more test flags (e.g. -test.failfast)
-#   VM_MEM=2048 (MiB)  VM_SMP=2  VM_TIMEOUT=570 (s, whole VM)  KVER (guest kernel)
+#   VM_MEM=2048 (MiB)  VM_SMP=2  VM_TIMEOUT=900 (s, whole VM)  KVER (guest kernel)
 #   VM_KEEP=1      keep the run directory   VM_VERBOSE=1  show kernel messages
 #   VM_CMD         a bash command to run in the guest (in the current
 #                  directory) instead of the tests, for poking at the lane
@@ -73,7 +73,7 @@ if [ -n "${VM_CMD:-}" ]; then printf '%s\n' "$VM_CMD" > "$RUN/cmd"; pwd > "$RUN/
 	while IFS='=' read -r k _; do echo "export $k=$(printf '%q' "${!k}")"; done < <(env | grep -E '^CGRUN_[A-Za-z0-9_]*=' || true)
 	echo "export VM_TESTRUN=$(printf '%q' "${VM_TESTRUN:-}")"
 	echo "export VM_TESTARGS=$(printf '%q' "${VM_TESTARGS:-}")"
-	echo "export VM_TIMEOUT=$(printf '%q' "${VM_TIMEOUT:-570}")"
+	echo "export VM_TIMEOUT=$(printf '%q' "${VM_TIMEOUT:-900}")"
 } > "$RUN/env"
 T1=$(now)
 
@@ -112,10 +112,10 @@ fi
 T2=$(now)
 
 # 4. Boot. -nodefaults and no -netdev: the guest has no network device.
-echo "vmlane: kernel $KVER, ${VM_SMP:-2} vCPUs, ${VM_MEM:-2048} MiB, timeout ${VM_TIMEOUT:-570}s, $n test binaries${VM_TESTRUN:+, -test.run $VM_TESTRUN}"
+echo "vmlane: kernel $KVER, ${VM_SMP:-2} vCPUs, ${VM_MEM:-2048} MiB, timeout ${VM_TIMEOUT:-900}s, $n test binaries${VM_TESTRUN:+, -test.run $VM_TESTRUN}"
 LOGLEVEL=3; [ "${VM_VERBOSE:-0}" = 1 ] && LOGLEVEL=7
 set +e
-timeout -k 10 "${VM_TIMEOUT:-570}" qemu-system-x86_64 -accel tcg -cpu max -smp "${VM_SMP:-2}" -m "${VM_MEM:-2048}" \
+timeout -k 10 "${VM_TIMEOUT:-900}" qemu-system-x86_64 -accel tcg -cpu max -smp "${VM_SMP:-2}" -m "${VM_MEM:-2048}" \
 	-nodefaults -nographic -no-reboot -serial stdio -monitor none \
 	-kernel "$KERNEL" -initrd "$RUN/initrd.gz" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
@@ -131,7 +131,7 @@ cp "$RUN/out/test.log" "$OUTDIR/test.log" 2>/dev/null || true
 [ -s "$RUN/out/timing" ] && GT=$(cat "$RUN/out/timing") || GT="guest: no timing"
 echo "vmlane: TIMING build=$(dt "$T0" "$T1")s initrd+kernel=$(dt "$T1" "$T2")s vm=$(dt "$T2" "$T3")s ($GT) total=$(dt "$T0" "$T3")s"
 if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
-	echo "vmlane: FAIL: qemu killed after VM_TIMEOUT=${VM_TIMEOUT:-570}s; the guest's log ends:"
+	echo "vmlane: FAIL: qemu killed after VM_TIMEOUT=${VM_TIMEOUT:-900}s; the guest's log ends:"
 	tail -n 40 "$OUTDIR/test.log" 2>/dev/null | sed 's/^/  | /'
 fi
 if ! rc=$(cat "$RUN/out/rc" 2>/dev/null) || [ -z "$rc" ]; then

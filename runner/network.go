@@ -1,0 +1,188 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/cgrun/cgrun/container"
+	"github.com/cgrun/cgrun/network"
+)
+
+// Network modes of Network.Mode besides a network's name.
+const (
+	// NetworkNone: a private network namespace with loopback only (the
+	// library's default: a Request without networking asks for none).
+	NetworkNone = "none"
+	// NetworkBridge: the default network (network.DefaultNetwork), written
+	// on first use (`cgrun run`'s default).
+	NetworkBridge = "bridge"
+	// NetworkHost: the host's network namespace.
+	NetworkHost = "host"
+	// NetworkContainerPrefix + ID or name: another running container's
+	// network namespace.
+	NetworkContainerPrefix = "container:"
+)
+
+// Network is how a container is networked: Docker's --network, -p, --dns,
+// --dns-search, --dns-option and --add-host.
+type Network struct {
+	// Mode is NetworkNone ("" too), NetworkBridge, NetworkHost,
+	// "container:REF", or the name of a network of the CNI configuration
+	// directory.
+	Mode string
+	// Ports are published on the host (bridge and named networks only).
+	Ports []network.PortMapping
+	// DNS, DNSSearch and DNSOptions replace the host's resolv.conf entries.
+	DNS, DNSSearch, DNSOptions []string
+	// ExtraHosts are NAME:IP lines for /etc/hosts.
+	ExtraHosts []string
+}
+
+// ErrPortsNeedNetwork: ports published where the container shares a
+// namespace (host, container:) or has none of its own to publish from.
+var ErrPortsNeedNetwork = errors.New("ports are published only from a bridge or named network")
+
+// networkMode sorts a request's Mode: its kind, and the name or reference
+// it carries.
+func networkMode(mode string) (kind, arg string) {
+	switch {
+	case mode == "" || mode == NetworkNone:
+		return NetworkNone, ""
+	case mode == NetworkHost:
+		return NetworkHost, ""
+	case mode == NetworkBridge:
+		return NetworkBridge, network.DefaultNetwork
+	case strings.HasPrefix(mode, NetworkContainerPrefix):
+		return NetworkContainerPrefix, strings.TrimPrefix(mode, NetworkContainerPrefix)
+	}
+	return NetworkBridge, mode
+}
+
+// checkNetwork checks what needs no container yet: the mode's form, the
+// ports and extra hosts, the network's existence.
+func (r *Runner) checkNetwork(n *Network) error {
+	kind, arg := networkMode(n.Mode)
+	if len(n.Ports) > 0 && kind != NetworkBridge {
+		return &container.FieldError{Field: "Network.Ports", Value: n.Ports[0].String(), Err: fmt.Errorf("%w, not from %s", ErrPortsNeedNetwork, n.Mode)}
+	}
+	for _, h := range n.ExtraHosts {
+		if _, _, err := network.ParseExtraHost(h); err != nil {
+			return &container.FieldError{Field: "Network.ExtraHosts", Value: h, Err: err}
+		}
+	}
+	switch kind {
+	case NetworkContainerPrefix:
+		if arg == "" {
+			return &container.FieldError{Field: "Network.Mode", Value: n.Mode, Err: errors.New("must be container:NAME or container:ID")}
+		}
+	case NetworkBridge:
+		if arg != network.DefaultNetwork {
+			if _, err := r.networks().Get(arg); err != nil {
+				return &container.FieldError{Field: "Network.Mode", Value: n.Mode, Err: err}
+			}
+		}
+	}
+	return nil
+}
+
+func (r *Runner) networks() *network.Manager { return network.NewManager(r.opts.Network) }
+
+// setUpNetwork gives the prepared container id its network: for a bridge
+// or named network a namespace pinned in its state directory, attached
+// through CNI (the release recorded first), its address and ports in the
+// state; for every mode the resolv.conf, hosts and hostname files in the
+// state directory, bind-mounted into the container. The spec is amended.
+func (r *Runner) setUpNetwork(ctx context.Context, id string, req *Request) error {
+	n := req.Network
+	kind, arg := networkMode(n.Mode)
+	st, err := r.rt.Store.Load(id)
+	if err != nil {
+		return err
+	}
+	files := network.Files{Hostname: st.Spec.Hostname, DNS: n.DNS, DNSSearch: n.DNSSearch, DNSOptions: n.DNSOptions, ExtraHosts: n.ExtraHosts}
+	var nsPath string
+	removeNS := false
+	switch kind {
+	case NetworkHost:
+		removeNS, files.HostNetwork = true, true
+		if req.Hostname == "" {
+			if h, err := os.Hostname(); err == nil {
+				files.Hostname = h
+			}
+		}
+	case NetworkContainerPrefix:
+		if nsPath, err = r.joinedNetNS(arg); err != nil {
+			return &container.FieldError{Field: "Network.Mode", Value: n.Mode, Err: err}
+		}
+	case NetworkBridge:
+		m := r.networks()
+		if arg == network.DefaultNetwork {
+			if _, err := m.EnsureDefault(); err != nil {
+				return fmt.Errorf("default network: %w", err)
+			}
+		}
+		att := network.Attachment{ContainerID: id, NetNS: filepath.Join(r.rt.Store.Dir(id), "netns"), Networks: []string{arg}, Ports: n.Ports}
+		if err := r.rt.Record(id, container.Release{Kind: container.ReleaseNetwork, Target: id, Data: m.ReleaseData(att)}); err != nil {
+			return err
+		}
+		status, err := m.Attach(ctx, att)
+		if err != nil {
+			return err
+		}
+		if err := r.rt.SetNetwork(id, status); err != nil {
+			return err
+		}
+		nsPath = att.NetNS
+		for _, e := range status.Endpoints {
+			files.IPs = append(files.IPs, e.Address())
+		}
+	}
+	paths, err := files.Write(r.rt.Store.Dir(id))
+	if err != nil {
+		return err
+	}
+	_, err = r.rt.Amend(id, func(s *specs.Spec) error {
+		ns := s.Linux.Namespaces[:0]
+		for _, x := range s.Linux.Namespaces {
+			if x.Type == specs.NetworkNamespace {
+				if removeNS {
+					continue
+				}
+				x.Path = nsPath
+			}
+			ns = append(ns, x)
+		}
+		s.Linux.Namespaces = ns
+		for _, ctr := range []string{"/etc/hostname", "/etc/hosts", "/etc/resolv.conf"} {
+			if slices.ContainsFunc(s.Mounts, func(m specs.Mount) bool { return m.Destination == ctr }) {
+				continue // the user's own mount of it wins, as in Docker
+			}
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: ctr, Type: "bind", Source: paths[ctr], Options: []string{"rbind", "rprivate"}})
+		}
+		return nil
+	})
+	return err
+}
+
+// joinedNetNS is the network namespace of the running container ref.
+func (r *Runner) joinedNetNS(ref string) (string, error) {
+	id, err := r.rt.Store.Resolve(ref)
+	if err != nil {
+		return "", err
+	}
+	st, err := r.rt.Store.Load(id)
+	if err != nil {
+		return "", err
+	}
+	if !st.Running() || st.Pid == 0 || !r.rt.Running(id) {
+		return "", fmt.Errorf("%w: %s", container.ErrNotRunning, container.ShortID(id))
+	}
+	return fmt.Sprintf("/proc/%d/ns/net", st.Pid), nil
+}
