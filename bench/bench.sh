@@ -98,7 +98,7 @@ RUNC_LC_BIN=
 if [ "${RUNC_LC:-1}" = 1 ]; then
 	repo=$(cd "$(dirname "$0")/.." && pwd)
 	lc_ver=$(cd "$repo" && go list -m -f '{{.Version}}' github.com/opencontainers/runc)
-	if GOBIN="$W/runc-lc" GOFLAGS=-mod=mod go install "github.com/opencontainers/runc@$lc_ver" 2>"$W/runc-lc.err"; then
+	if GOBIN="$W/runc-lc" GOFLAGS="-mod=mod -tags=seccomp" go install "github.com/opencontainers/runc@$lc_ver" 2>"$W/runc-lc.err"; then
 		RUNC_LC_BIN=$W/runc-lc/runc
 		bundle "$W/b-runc-lc" "$PARENT/runc-lc" 100m
 	else
