@@ -43,7 +43,7 @@ func (e codedError) Unwrap() error { return e.err }
 // printing one line "cgrun: ..." for cgrun's own errors.
 func runApp(app *cli.App, argv []string, stderr io.Writer) int {
 	app.ErrWriter = stderr
-	err := app.Run(argv)
+	err := app.Run(interspersed(app, argv))
 	if err == nil {
 		return 0
 	}
