@@ -21,8 +21,8 @@ const (
 // Global flags shared by every command.
 func globalFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "root", Value: container.DefaultRoot, Usage: "directory for container state"},
-		&cli.StringFlag{Name: flagImageStore, Value: image.DefaultRoot, Usage: "directory of the image store (blobs, layers, rootfs mounts)"},
+		&cli.StringFlag{Name: "root", Value: container.DefaultRoot, EnvVars: []string{"CGRUN_ROOT"}, Usage: "directory for container state"},
+		&cli.StringFlag{Name: flagImageStore, Value: image.DefaultRoot, EnvVars: []string{"CGRUN_IMAGE_STORE"}, Usage: "directory of the image store (blobs, layers, rootfs mounts)"},
 		&cli.StringFlag{Name: flagCNIConfigDir, Value: network.DefaultConfDir, EnvVars: []string{"CGRUN_CNI_CONFIG_DIR"}, Usage: "CNI network configuration directory"},
 		&cli.StringFlag{Name: flagCNIPluginDir, Value: strings.Join(network.DefaultBinDirs, ":"), EnvVars: []string{"CGRUN_CNI_PLUGIN_DIR"}, Usage: "CNI plugin directories, colon-separated"},
 		&cli.StringFlag{Name: flagCNIStateDir, Value: network.DefaultStateDir, EnvVars: []string{"CGRUN_CNI_STATE_DIR"}, Usage: "network state: CNI result cache, address leases, attachments"},

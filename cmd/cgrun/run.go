@@ -60,7 +60,7 @@ func runFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: flagVolume, Aliases: []string{"v"}, Usage: "bind mount HOSTDIR:CTRDIR[:ro], or attach volume VOLUME:CTRDIR[:ro] (repeatable)", Category: catContainer},
 		&cli.GenericFlag{Name: flagMount, Value: &mountValues{}, Usage: "mount type=volume|bind,source=SRC,target=DST[,readonly] (repeatable)", Category: catContainer},
 		&cli.StringSliceFlag{Name: flagDevice, Usage: "add a host device HOSTDEV[:CTRDEV[:rwm]] (repeatable)", Category: catContainer},
-		&cli.StringFlag{Name: flagCgroupParent, Value: container.DefaultCgroupParent, Usage: "parent cgroup; the container's cgroup is PARENT/ID", Category: catContainer},
+		&cli.StringFlag{Name: flagCgroupParent, Value: container.DefaultCgroupParent, EnvVars: []string{"CGRUN_CGROUP_PARENT"}, Usage: "parent cgroup; the container's cgroup is PARENT/ID", Category: catContainer},
 		&cli.StringFlag{Name: flagRootfs, Usage: "root filesystem directory (instead of IMAGE)", Category: catContainer},
 		&cli.StringFlag{Name: flagEntrypoint, Usage: "override the image's entrypoint (\"\" clears it)", Category: catContainer},
 		&cli.StringFlag{Name: flagPauseAfter, Hidden: true, Usage: "testing: stop after this step of the container's creation (network, volumes)"},
