@@ -32,14 +32,24 @@ func updateCommand() *cli.Command {
 }
 
 // updateFlags are run's resource flags, with --memory also taking -1.
+// Those update refuses (notUpdatable, --kernel-memory) are parsed, to
+// refuse them by name, and hidden from its help.
 func updateFlags() []cli.Flag {
 	flags := resourceFlags()
 	for _, f := range flags {
-		if g, ok := f.(*cli.GenericFlag); ok && g.Name == flagMemory {
-			if b, ok := g.Value.(*spec.Bytes); ok {
-				b.Unlimited = true
+		switch f := f.(type) {
+		case *cli.GenericFlag:
+			if f.Name == flagMemory {
+				if b, ok := f.Value.(*spec.Bytes); ok {
+					b.Unlimited = true
+				}
+				f.Usage = "memory limit (e.g. 100m; at least 4m), -1 unlimited"
 			}
-			g.Usage = "memory limit (e.g. 100m; at least 4m), -1 unlimited"
+			_, refused := notUpdatable[f.Name]
+			f.Hidden = refused || f.Name == flagKernelMemory
+		case *cli.BoolFlag:
+			_, refused := notUpdatable[f.Name]
+			f.Hidden = refused
 		}
 	}
 	return flags

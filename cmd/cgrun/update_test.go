@@ -131,3 +131,13 @@ func TestUpdateRefusesArgs(t *testing.T) {
 	require.Equal(t, 125, code)
 	require.Contains(t, errs, `invalid -m "2m": must be a size like 100m (b, k, m, g) of at least 4m, or -1 for unlimited`)
 }
+
+// update's help lists only what update takes.
+func TestUpdateHelpListsOnlyUpdatable(t *testing.T) {
+	code, out, errs := runArgv(t, "update", "--help")
+	require.Equal(t, 0, code, errs)
+	require.Contains(t, out, "--memory-swap")
+	for _, hidden := range []string{"--oom-kill-disable", "--oom-score-adj", "--kernel-memory"} {
+		require.NotContains(t, out, hidden)
+	}
+}
