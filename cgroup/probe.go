@@ -121,7 +121,7 @@ func wantedFiles(m Mode) map[string][]string {
 		w["io"] = []string{"io.max", "io.bfq.weight", "io.weight"}
 	} else {
 		w["memory"] = []string{"memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "memory.soft_limit_in_bytes", "memory.swappiness", "memory.oom_control"}
-		w["cpu"] = []string{"cpu.cfs_period_us", "cpu.cfs_quota_us", "cpu.shares"}
+		w["cpu"] = []string{"cpu.cfs_period_us", "cpu.cfs_quota_us", "cpu.shares", "cpu.rt_runtime_us", "cpu.rt_period_us"}
 		w["blkio"] = []string{"blkio.weight", "blkio.weight_device", "blkio.bfq.weight", "blkio.bfq.weight_device",
 			"blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
 			"blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device"}

@@ -27,6 +27,9 @@ func ProbeFor(r *specs.LinuxResources, annotations map[string]string, opts ...Op
 	if set[MemorySwap] {
 		need["memory"] = true
 	}
+	if set[CPURealtimeRuntime] || set[CPURealtimePeriod] {
+		need["cpu"] = true
+	}
 	if set[BlockIOWeight] || set[BlockIOWeightDev] {
 		need[ioController(h.V2())] = true
 		// weights act only under bfq: Supports and Warnings read schedulers

@@ -47,6 +47,12 @@ func wantsV1(paths Paths, r *specs.LinuxResources) []want {
 			}
 			add(CPUQuota, "cpu", "cpu.cfs_quota_us", strconv.FormatInt(q, 10), whole)
 		}
+		if c.RealtimeRuntime != nil {
+			add(CPURealtimeRuntime, "cpu", "cpu.rt_runtime_us", strconv.FormatInt(*c.RealtimeRuntime, 10), whole)
+		}
+		if c.RealtimePeriod != nil {
+			add(CPURealtimePeriod, "cpu", "cpu.rt_period_us", strconv.FormatUint(*c.RealtimePeriod, 10), whole)
+		}
 		if c.Cpus != "" {
 			add(CPUSetCPUs, "cpuset", "cpuset.cpus", canonicalList(c.Cpus), whole)
 		}

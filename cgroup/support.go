@@ -76,6 +76,19 @@ func (h *Host) Support() []Support {
 	add(CPUPeriod, "cpu", pick("cpu.cfs_period_us", "cpu.max"))
 	add(CPUQuota, "cpu", pick("cpu.cfs_quota_us", "cpu.max"))
 	add(CPUShares, "cpu", pick("cpu.shares", "cpu.weight"))
+	for _, rt := range []struct {
+		res  Resource
+		file string
+	}{{CPURealtimeRuntime, "cpu.rt_runtime_us"}, {CPURealtimePeriod, "cpu.rt_period_us"}} {
+		fs := add(rt.res, "cpu", "")
+		refuseV2(fs, rt.file)
+		if !v2 {
+			needFile(fs, rt.file)
+			if !fs.Supported && fs.Err == ErrNoFile {
+				fs.Reason += " (the kernel is built without CONFIG_RT_GROUP_SCHED)"
+			}
+		}
+	}
 	add(CPUSetCPUs, "cpuset", "cpuset.cpus")
 	add(CPUSetMems, "cpuset", "cpuset.mems")
 	weightNote := h.bfqNote()

@@ -54,6 +54,8 @@ func setResources(r *specs.LinuxResources) map[Resource]bool {
 		s[CPUPeriod] = c.Period != nil
 		s[CPUSetCPUs] = c.Cpus != ""
 		s[CPUSetMems] = c.Mems != ""
+		s[CPURealtimeRuntime] = c.RealtimeRuntime != nil
+		s[CPURealtimePeriod] = c.RealtimePeriod != nil
 	}
 	if b := r.BlockIO; b != nil {
 		s[BlockIOWeight] = b.Weight != nil && *b.Weight != 0

@@ -81,6 +81,38 @@ func (DefaultHooks) OOMEvents(paths map[string]string) (uint64, error) {
 	return cgroup.OOMEvents(cgroup.Paths(paths))
 }
 
+// Preparer is a CgroupHooks that also prepares the host before a
+// container's cgroups are made or changed (the parent's real-time budget).
+type Preparer interface {
+	Prepare(spec *specs.Spec) error
+}
+
+// Prepare implements Preparer: the parent cgroup gets the real-time budget
+// the container asks for (cgroup v1).
+func (DefaultHooks) Prepare(s *specs.Spec) error {
+	if s.Linux == nil || s.Linux.Resources == nil || s.Linux.Resources.CPU == nil ||
+		s.Linux.Resources.CPU.RealtimeRuntime == nil || s.Linux.CgroupsPath == "" {
+		return nil
+	}
+	parent := path.Dir(s.Linux.CgroupsPath)
+	host, err := cgroup.ProbeFor(s.Linux.Resources, nil, cgroup.WithParent(parent))
+	if err != nil {
+		return fmt.Errorf("probe host cgroups: %w", err)
+	}
+	cpu, ok := host.Controllers["cpu"]
+	if !ok || host.V2() {
+		return nil // Check refused real-time limits already
+	}
+	return cgroup.PrepareRealtime(cpu, parent, s.Linux.Resources)
+}
+
+func prepare(h CgroupHooks, s *specs.Spec) error {
+	if p, ok := h.(Preparer); ok {
+		return p.Prepare(s)
+	}
+	return nil
+}
+
 // NoHooks does nothing: for embedders that check and write nothing beyond
 // what libcontainer does.
 type NoHooks struct{}

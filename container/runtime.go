@@ -65,6 +65,8 @@ type Config struct {
 	AutoRemove   bool
 	// Releases already held for the container (a mounted rootfs).
 	Releases []Release
+	// Labels are the container's metadata, kept in its state.
+	Labels map[string]string
 }
 
 // Prepare checks cfg against the host, gives the container an ID and
@@ -128,6 +130,7 @@ func (r *Runtime) Prepare(cfg Config) (*State, error) {
 		Detached:    cfg.Detached,
 		AutoRemove:  cfg.AutoRemove,
 		Releases:    cfg.Releases,
+		Labels:      cfg.Labels,
 	}
 	if err := writeState(dir, st); err != nil {
 		_ = os.RemoveAll(dir)

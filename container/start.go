@@ -68,6 +68,9 @@ func (run *Running) start(id string, pio IO) error {
 	if err != nil {
 		return err
 	}
+	if err := prepare(run.rt.Hooks, st.Spec); err != nil {
+		return err
+	}
 	// The container's init is a grandchild; as subreaper this process
 	// inherits it and can wait for it.
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {

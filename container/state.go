@@ -50,9 +50,11 @@ type State struct {
 	OOMEvents uint64 `json:"oomEvents"`
 	Error     string `json:"error,omitempty"`
 	// Detached containers have a monitor process and a log file.
-	Detached   bool `json:"detached"`
-	AutoRemove bool `json:"autoRemove"`
-	MonitorPid int  `json:"monitorPid,omitempty"`
+	// Labels are the container's metadata (Docker's --label).
+	Labels     map[string]string `json:"labels,omitempty"`
+	Detached   bool              `json:"detached"`
+	AutoRemove bool              `json:"autoRemove"`
+	MonitorPid int               `json:"monitorPid,omitempty"`
 	// Releases are what must be released when the container goes away,
 	// in the order they were acquired (released in reverse).
 	Releases []Release `json:"releases,omitempty"`

@@ -46,6 +46,9 @@ func (r *Runtime) Update(id string, change func(*specs.Spec) error) (*State, err
 		if err != nil {
 			return err
 		}
+		if err := prepare(r.Hooks, next); err != nil {
+			return err
+		}
 		lc, err := libcontainer.Load(r.Store.runcRoot(id), id)
 		if errors.Is(err, libcontainer.ErrNotExist) {
 			return fmt.Errorf("%w: %s", ErrNotRunning, ShortID(id))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os/exec"
 	"path"
 	"strings"
 
@@ -37,7 +38,7 @@ func (r *Runner) Run(ctx context.Context, req *Request) (*Container, error) {
 // is left behind: no state, mount, attachment or name. ctx bounds the pull
 // and the attach.
 func (r *Runner) Create(ctx context.Context, req *Request) (_ *Container, err error) {
-	if err := r.checkNetwork(&req.Network); err != nil {
+	if err := r.checkNetwork(&req.Network, req.Sysctls); err != nil {
 		return nil, err
 	}
 	img, err := r.resolveImage(ctx, req.Image)
@@ -50,12 +51,13 @@ func (r *Runner) Create(ctx context.Context, req *Request) (_ *Container, err er
 			_ = r.rt.ReleaseUnused(held)
 		}
 	}()
-	s, err := buildSpec(req, img)
+	s, err := r.buildSpec(req, img)
 	if err != nil {
 		return nil, err
 	}
 	st, err := r.rt.Prepare(container.Config{
 		Name:         req.Name,
+		Labels:       req.Labels,
 		Spec:         s,
 		CgroupParent: req.CgroupParent,
 		Detached:     req.Detach,
@@ -83,7 +85,7 @@ func (r *Runner) Create(ctx context.Context, req *Request) (_ *Container, err er
 }
 
 // buildSpec is the request over the image's config, as an OCI spec.
-func buildSpec(req *Request, img *rootfs) (*specs.Spec, error) {
+func (r *Runner) buildSpec(req *Request, img *rootfs) (*specs.Spec, error) {
 	p := req.Process
 	o := &spec.Options{
 		Resources:      req.Resources,
@@ -95,6 +97,31 @@ func buildSpec(req *Request, img *rootfs) (*specs.Spec, error) {
 		RootfsPath:     img.dir,
 		ReadonlyRootfs: req.ReadonlyRootfs,
 		Mounts:         req.Mounts,
+		Annotations:    req.Annotations,
+		Process: spec.Process{
+			Ulimits: p.Ulimits, ShmSize: req.ShmSize, Tmpfs: req.Tmpfs, Sysctls: req.Sysctls,
+			DeviceRules: req.DeviceRules,
+		},
+	}
+	if p.Init {
+		init, err := r.initBinary()
+		if err != nil {
+			return nil, &container.FieldError{Field: "Process.Init", Value: "true", Err: err}
+		}
+		o.Process.Init = init
+	}
+	if len(req.Namespaces) > 0 {
+		o.Process.Namespaces = map[specs.LinuxNamespaceType]string{}
+		for t, mode := range req.Namespaces {
+			if ref, ok := strings.CutPrefix(mode, NetworkContainerPrefix); ok {
+				pid, err := r.runningPid(ref)
+				if err != nil {
+					return nil, &container.FieldError{Field: "Namespaces." + string(t), Value: mode, Err: err}
+				}
+				mode = fmt.Sprintf("/proc/%d/ns/%s", pid, nsProcName(t))
+			}
+			o.Process.Namespaces[t] = mode
+		}
 	}
 	if len(o.Args) == 0 {
 		return nil, fmt.Errorf("image %q has %w", req.Image, ErrNoCommand)
@@ -150,4 +177,28 @@ func firstNonEmpty(vals ...string) string {
 		}
 	}
 	return ""
+}
+
+// nsProcName is a namespace type's name under /proc/PID/ns.
+func nsProcName(t specs.LinuxNamespaceType) string {
+	switch t {
+	case specs.NetworkNamespace:
+		return "net"
+	case specs.MountNamespace:
+		return "mnt"
+	}
+	return string(t)
+}
+
+// initBinary is Options.Init, or the first static init on PATH.
+func (r *Runner) initBinary() (string, error) {
+	if r.opts.Init != "" {
+		return r.opts.Init, nil
+	}
+	for _, name := range []string{"tini-static", "catatonit"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("no static init on this host: install Debian's tini (tini-static) or catatonit")
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cgrun/cgrun/container"
 	"github.com/cgrun/cgrun/network"
+	"github.com/cgrun/cgrun/spec"
 )
 
 // Network modes of Network.Mode besides a network's name.
@@ -66,9 +67,18 @@ func networkMode(mode string) (kind, arg string) {
 }
 
 // checkNetwork checks what needs no container yet: the mode's form, the
-// ports and extra hosts, the network's existence.
-func (r *Runner) checkNetwork(n *Network) error {
+// ports and extra hosts, the network's existence, network sysctls on a
+// network namespace of the container's own.
+func (r *Runner) checkNetwork(n *Network, sysctls map[string]string) error {
 	kind, arg := networkMode(n.Mode)
+	if kind == NetworkHost || kind == NetworkContainerPrefix {
+		for k, v := range sysctls {
+			if spec.SysctlNamespace(k) == specs.NetworkNamespace {
+				return &container.FieldError{Field: "Sysctls", Value: k + "=" + v,
+					Err: fmt.Errorf("the container shares the network namespace of %s, where it cannot set it", n.Mode)}
+			}
+		}
+	}
 	if len(n.Ports) > 0 && kind != NetworkBridge {
 		return &container.FieldError{Field: "Network.Ports", Value: n.Ports[0].String(), Err: fmt.Errorf("%w, not from %s", ErrPortsNeedNetwork, n.Mode)}
 	}
@@ -107,6 +117,9 @@ func (r *Runner) setUpNetwork(ctx context.Context, id string, req *Request) erro
 		return err
 	}
 	files := network.Files{Hostname: st.Spec.Hostname, DNS: n.DNS, DNSSearch: n.DNSSearch, DNSOptions: n.DNSOptions, ExtraHosts: n.ExtraHosts}
+	if files.Hostname == "" { // a UTS namespace shared with the host or another container
+		files.Hostname, _ = os.Hostname()
+	}
 	var nsPath string
 	removeNS := false
 	switch kind {
@@ -173,16 +186,25 @@ func (r *Runner) setUpNetwork(ctx context.Context, id string, req *Request) erro
 
 // joinedNetNS is the network namespace of the running container ref.
 func (r *Runner) joinedNetNS(ref string) (string, error) {
-	id, err := r.rt.Store.Resolve(ref)
+	pid, err := r.runningPid(ref)
 	if err != nil {
 		return "", err
+	}
+	return fmt.Sprintf("/proc/%d/ns/net", pid), nil
+}
+
+// runningPid is the host PID of running container ref's process.
+func (r *Runner) runningPid(ref string) (int, error) {
+	id, err := r.rt.Store.Resolve(ref)
+	if err != nil {
+		return 0, err
 	}
 	st, err := r.rt.Store.Load(id)
 	if err != nil {
-		return "", err
+		return 0, err
 	}
 	if !st.Running() || st.Pid == 0 || !r.rt.Running(id) {
-		return "", fmt.Errorf("%w: %s", container.ErrNotRunning, container.ShortID(id))
+		return 0, fmt.Errorf("%w: %s", container.ErrNotRunning, container.ShortID(id))
 	}
-	return fmt.Sprintf("/proc/%d/ns/net", st.Pid), nil
+	return st.Pid, nil
 }

@@ -37,6 +37,24 @@ type Request struct {
 	// Network is the container's network; the zero value is none (a
 	// private namespace with loopback), as a containerd client's default.
 	Network Network
+	// Namespaces share a namespace (pid, ipc, uts, cgroup) with the host
+	// (spec.NamespaceHost), keep one private (spec.NamespacePrivate: the
+	// default, but for cgroup on cgroup v1), or join a running container's
+	// (NetworkContainerPrefix + ID or name).
+	Namespaces map[specs.LinuxNamespaceType]string
+	// ShmSize is /dev/shm's size in bytes (0: 64 MiB).
+	ShmSize int64
+	// Tmpfs are tmpfs mounts (spec.ParseTmpfs reads Docker's --tmpfs).
+	Tmpfs []specs.Mount
+	// Sysctls are namespaced kernel parameters (spec.SysctlNamespace).
+	Sysctls map[string]string
+	// DeviceRules are extra device cgroup rules.
+	DeviceRules []specs.LinuxDeviceCgroup
+	// Labels are the container's metadata (in its state, shown by inspect).
+	Labels map[string]string
+	// Annotations go into the spec (io.cgrun.cgroup.FILE=VALUE sets an
+	// extension knob).
+	Annotations map[string]string
 	// CgroupParent: the container's cgroup is PARENT/ID
 	// (container.DefaultCgroupParent).
 	CgroupParent string
@@ -71,6 +89,11 @@ type Process struct {
 	User string
 	// Terminal gives the process a pseudo-terminal.
 	Terminal bool
+	// Ulimits replace the default rlimits (spec.DefaultRlimits) by type.
+	Ulimits []specs.POSIXRlimit
+	// Init runs a small init as PID 1 before the command (Options.Init):
+	// it reaps zombies and forwards signals, as Docker's --init.
+	Init bool
 }
 
 // Volume is an iSCSI volume to attach and expose at Target: mounted

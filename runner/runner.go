@@ -32,6 +32,10 @@ type Options struct {
 	Warn func(cgroup.Warning)
 	// Progress hears about the blobs an image pull copies (nil: nobody).
 	Progress image.Progress
+	// Init is the static init binary Process.Init binds into the container
+	// (default: the first of tini-static, catatonit on PATH; Debian's tini
+	// and catatonit packages).
+	Init string
 	// AfterStep, when set, hears of each step of Create once it is done
 	// and recorded ("network", "volumes"): crash tests stop the process
 	// there.

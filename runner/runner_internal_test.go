@@ -47,8 +47,11 @@ func TestWithContainerIDs(t *testing.T) {
 }
 
 func TestBuildSpecRules(t *testing.T) {
+	r, err := New(Options{Root: t.TempDir()})
+	require.NoError(t, err)
+	buildSpec := r.buildSpec
 	img := &rootfs{dir: t.TempDir(), process: image.Process{Cmd: []string{"sh"}, WorkingDir: "rel"}}
-	_, err := buildSpec(&Request{Image: "x"}, img)
+	_, err = buildSpec(&Request{Image: "x"}, img)
 	var fe *container.FieldError
 	require.ErrorAs(t, err, &fe, "the image's relative WorkingDir")
 	require.Equal(t, "Process.Cwd", fe.Field)

@@ -100,3 +100,13 @@ func FormatNanoCPUs(nano int64) string {
 func CPUQuotaFor(nano int64, period uint64) int64 {
 	return nano * int64(period) / nanoPerCPU
 }
+
+// NewCPURealtimeRuntime is the value of --cpu-rt-runtime (us).
+func NewCPURealtimeRuntime() *Int {
+	return &Int{Min: 0, Max: 1000000, Rule: "must be between 0 and 1000000 (microseconds)"}
+}
+
+// NewCPURealtimePeriod is the value of --cpu-rt-period (us).
+func NewCPURealtimePeriod() *Int {
+	return &Int{Min: 1000, Max: 1000000, Rule: "must be between 1000 and 1000000 (microseconds)"}
+}

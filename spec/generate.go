@@ -43,6 +43,9 @@ func Generate(o *Options) (*specs.Spec, error) {
 	if err := Merge(s, &o.Resources, h); err != nil {
 		return nil, err
 	}
+	if err := applyProcess(s, o); err != nil {
+		return nil, err
+	}
 	if err := applySecurity(s, &o.Security, h); err != nil {
 		return nil, err
 	}
@@ -69,7 +72,6 @@ func process(o *Options) *specs.Process {
 		Args:        append([]string(nil), args...),
 		Env:         append(append([]string(nil), defaultEnv...), o.Env...),
 		Cwd:         or(o.Cwd, "/"),
-		Rlimits:     []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 1024, Soft: 1024}},
 		OOMScoreAdj: o.OOMScoreAdj,
 	}
 	if o.Terminal {

@@ -80,7 +80,7 @@ func TestGenerateLimitsExact(t *testing.T) {
 		MemoryReservation: p[int64](50 << 20),
 		MemorySwap:        p[int64](200 << 20),
 		MemorySwappiness:  p[uint64](100),
-		MemoryWmarkRatio:  p[int64](60),
+		Knobs:             map[string]int64{"memory.wmark_ratio": 60},
 		OOMKillDisable:    p(true),
 		OOMScoreAdj:       p(300),
 		CPUShares:         p[uint64](1600),

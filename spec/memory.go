@@ -1,10 +1,5 @@
 package spec
 
-// AnnotationWmarkRatio carries --memory-wmark-ratio to the cgroup layer.
-// It equals cgroup.AnnotationWmarkRatio (cgroup/doc.go, checked by a test);
-// spec does not import cgroup so that the flag layer builds on its own.
-const AnnotationWmarkRatio = "io.cgrun.cgroup.memory.wmark_ratio"
-
 // MinMemory is the smallest --memory cgrun accepts (Pouch's rule; Docker
 // says 6 MiB).
 const MinMemory = 4 << 20
@@ -28,11 +23,6 @@ var minusOne = int64(-1)
 // NewMemorySwappiness is the value of --memory-swappiness: 0..100, -1 unset.
 func NewMemorySwappiness() *Int {
 	return &Int{Min: 0, Max: 100, Unset: &minusOne, Rule: "must be between 0 and 100 (-1 = unset)"}
-}
-
-// NewMemoryWmarkRatio is the value of --memory-wmark-ratio: 0..100.
-func NewMemoryWmarkRatio() *Int {
-	return &Int{Min: 0, Max: 100, Rule: "must be between 0 and 100"}
 }
 
 // NewOOMScoreAdj is the value of --oom-score-adj: -1000..1000.

@@ -54,8 +54,10 @@ func Merge(s *specs.Spec, r *Resources, h *Host) error {
 		n := *r.PidsLimit
 		res.Pids = &specs.LinuxPids{Limit: &n}
 	}
-	if r.MemoryWmarkRatio != nil {
-		setAnnotation(s, AnnotationWmarkRatio, strconv.FormatInt(*r.MemoryWmarkRatio, 10))
+	for _, k := range Knobs { // in a fixed order: the annotations map is, the writes are sorted by cgroup
+		if v, ok := r.Knobs[k.File]; ok {
+			setAnnotation(s, KnobAnnotationPrefix+k.File, strconv.FormatInt(v, 10))
+		}
 	}
 	return nil
 }
@@ -130,7 +132,7 @@ func mergeMemory(res *specs.LinuxResources, r *Resources) error {
 
 func mergeCPU(s *specs.Spec, r *Resources) error {
 	if r.CPUPeriod == nil && r.CPUQuota == nil && r.NanoCPUs == nil && r.CPUShares == nil &&
-		r.CpusetCpus == "" && r.CpusetMems == "" {
+		r.CpusetCpus == "" && r.CpusetMems == "" && r.CPURealtimeRuntime == nil && r.CPURealtimePeriod == nil {
 		return nil
 	}
 	res := s.Linux.Resources
@@ -175,6 +177,18 @@ func mergeCPU(s *specs.Spec, r *Resources) error {
 	if r.CPUShares != nil {
 		n := *r.CPUShares
 		c.Shares = &n
+	}
+	if r.CPURealtimeRuntime != nil {
+		n := *r.CPURealtimeRuntime
+		c.RealtimeRuntime = &n
+	}
+	if r.CPURealtimePeriod != nil {
+		n := *r.CPURealtimePeriod
+		c.RealtimePeriod = &n
+	}
+	if c.RealtimeRuntime != nil && c.RealtimePeriod != nil && *c.RealtimeRuntime > int64(*c.RealtimePeriod) {
+		return &FlagError{Flag: "cpu-rt-runtime", Value: strconv.FormatInt(*c.RealtimeRuntime, 10), Err: ErrRange,
+			Rule: fmt.Sprintf("must be at most --cpu-rt-period (%d)", *c.RealtimePeriod)}
 	}
 	if r.CpusetCpus != "" {
 		c.Cpus = r.CpusetCpus

@@ -14,15 +14,21 @@ type Resources struct {
 	MemorySwap        *int64  // memory+swap in bytes, >= Memory, or -1 for unlimited
 	MemoryReservation *int64  // soft limit in bytes, <= Memory
 	MemorySwappiness  *uint64 // 0..100
-	MemoryWmarkRatio  *int64  // 0..100, Alibaba kernels; carried as an annotation
-	OOMKillDisable    *bool
-	OOMScoreAdj       *int // -1000..1000, goes to process.oomScoreAdj
+	// Knobs are Alibaba-kernel files (Knobs) by file name, carried as
+	// annotations (KnobAnnotationPrefix + file).
+	Knobs          map[string]int64
+	OOMKillDisable *bool
+	OOMScoreAdj    *int // -1000..1000, goes to process.oomScoreAdj
 
 	CPUPeriod  *uint64 // microseconds, 1000..1000000
 	CPUQuota   *int64  // microseconds, >= 1000, or -1 for unlimited
 	NanoCPUs   *int64  // --cpus x 1e9; excludes CPUPeriod and CPUQuota
 	CPUShares  *uint64 // 2..262144
-	CpusetCpus string  // canonical list, "" = not given
+	// CPURealtimeRuntime and CPURealtimePeriod are the cgroup's real-time
+	// budget (us per period; cgroup v1 only).
+	CPURealtimeRuntime *int64
+	CPURealtimePeriod  *uint64
+	CpusetCpus         string // canonical list, "" = not given
 	CpusetMems string  // canonical list, "" = not given
 
 	BlkioWeight       *uint16 // 10..1000
@@ -58,6 +64,9 @@ type Options struct {
 
 	// Security is the confinement; its zero value is Docker's default.
 	Security Security
+	// Process are the process and namespace options (rlimits, /dev/shm,
+	// tmpfs, sysctls, init, shared namespaces, device rules).
+	Process Process
 
 	// Host is the machine the limits are checked against (CPU count,
 	// effective cpusets, cgroup version). nil probes the running host.

@@ -16,7 +16,7 @@ var checks = []check{
 	checkReservation,
 	checkSwappinessV2,
 	checkOOMKillDisableV2,
-	checkWmarkRatio,
+	checkKnobs,
 	checkOOMScoreAdj,
 	checkCPUsExclusive,
 	checkCPUsHost,
@@ -109,13 +109,6 @@ func checkOOMKillDisableV2(r *Resources, h *Host) error {
 	if r.OOMKillDisable != nil && *r.OOMKillDisable && h.Cgroup2 {
 		return &FlagError{Flag: "oom-kill-disable", Value: "true",
 			Rule: "unsupported on cgroup v2 (no memory.oom_control); use --oom-score-adj", Err: ErrUnsupported}
-	}
-	return nil
-}
-
-func checkWmarkRatio(r *Resources, _ *Host) error {
-	if r.MemoryWmarkRatio != nil && (*r.MemoryWmarkRatio < 0 || *r.MemoryWmarkRatio > 100) {
-		return &FlagError{Flag: "memory-wmark-ratio", Value: strconv.FormatInt(*r.MemoryWmarkRatio, 10), Rule: "must be between 0 and 100", Err: ErrRange}
 	}
 	return nil
 }

@@ -41,7 +41,7 @@ func TestValidate(t *testing.T) {
 		{name: "oom-kill-disable false v2", r: Resources{OOMKillDisable: p(false)}, host: v2Host},
 		{name: "oom-kill-disable v2", r: Resources{OOMKillDisable: p(true)}, host: v2Host,
 			want: `invalid --oom-kill-disable "true": unsupported on cgroup v2 (no memory.oom_control); use --oom-score-adj`},
-		{name: "wmark over", r: Resources{MemoryWmarkRatio: p[int64](101)}, want: `invalid --memory-wmark-ratio "101": must be between 0 and 100`},
+		{name: "wmark over", r: Resources{Knobs: map[string]int64{"memory.wmark_ratio": 101}}, want: `invalid --memory-wmark-ratio "101": must be between 0 and 100`},
 		{name: "oom score over", r: Resources{OOMScoreAdj: p(1001)}, want: `invalid --oom-score-adj "1001": must be between -1000 and 1000`},
 		{name: "cpus and period", r: Resources{NanoCPUs: p[int64](1e9), CPUPeriod: p[uint64](50000)},
 			want: `invalid --cpus "1": cannot be combined with --cpu-period or --cpu-quota`},

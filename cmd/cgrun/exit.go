@@ -74,6 +74,13 @@ var fieldFlags = map[string]string{
 	"Network.Mode":       "--network",
 	"Network.Ports":      "--publish",
 	"Network.ExtraHosts": "--add-host",
+
+	"Process.Init":      "--init",
+	"Sysctls":           "--sysctl",
+	"Namespaces.pid":    "--pid",
+	"Namespaces.ipc":    "--ipc",
+	"Namespaces.uts":    "--uts",
+	"Namespaces.cgroup": "--cgroupns",
 }
 
 // errorText is err's message in cgrun's words: the libraries name spec

@@ -12,7 +12,6 @@ const (
 	flagMemorySwap        = "memory-swap"
 	flagMemoryReservation = "memory-reservation"
 	flagMemorySwappiness  = "memory-swappiness"
-	flagMemoryWmarkRatio  = "memory-wmark-ratio"
 	flagKernelMemory      = "kernel-memory"
 	flagOOMKillDisable    = "oom-kill-disable"
 	flagOOMScoreAdj       = "oom-score-adj"
@@ -29,6 +28,8 @@ const (
 	flagDeviceReadIOps    = "device-read-iops"
 	flagDeviceWriteIOps   = "device-write-iops"
 	flagPidsLimit         = "pids-limit"
+	flagCPURtRuntime      = "cpu-rt-runtime"
+	flagCPURtPeriod       = "cpu-rt-period"
 )
 
 const catResources = "Resource limits"
@@ -44,12 +45,11 @@ func resourceFlagsWith(r spec.DeviceResolver) []cli.Flag {
 	g := func(name string, aliases []string, v cli.Generic, usage string) cli.Flag {
 		return &cli.GenericFlag{Name: name, Aliases: aliases, Value: v, Usage: usage, Category: catResources}
 	}
-	return []cli.Flag{
+	return append([]cli.Flag{
 		g(flagMemory, []string{"m"}, spec.NewMemory(), "memory limit (e.g. 100m; at least 4m)"),
 		g(flagMemorySwap, nil, spec.NewMemorySwap(), "memory plus swap limit, >= --memory, -1 unlimited (not given: unset)"),
 		g(flagMemoryReservation, nil, spec.NewMemoryReservation(), "memory soft limit, at most --memory"),
 		g(flagMemorySwappiness, nil, spec.NewMemorySwappiness(), "swappiness 0..100 (-1 = unset; cgroup v1 only)"),
-		g(flagMemoryWmarkRatio, nil, spec.NewMemoryWmarkRatio(), "memory.wmark_ratio 0..100 (Alibaba kernels only)"),
 		g(flagKernelMemory, nil, spec.NewKernelMemory(), "unsupported (kernel memory limits are deprecated)"),
 		&cli.BoolFlag{Name: flagOOMKillDisable, Usage: "disable the OOM killer (cgroup v1 only)", Category: catResources},
 		g(flagOOMScoreAdj, nil, spec.NewOOMScoreAdj(), "OOM score adjustment -1000..1000"),
@@ -57,6 +57,8 @@ func resourceFlagsWith(r spec.DeviceResolver) []cli.Flag {
 		g(flagCPUQuota, nil, spec.NewCPUQuota(), "CFS quota in microseconds, >= 1000 or -1"),
 		g(flagCPUs, nil, &spec.CPUs{}, "number of CPUs (e.g. 1.5); excludes --cpu-period/--cpu-quota"),
 		g(flagCPUShares, []string{"c"}, spec.NewCPUShares(), "CPU shares (relative weight) 2..262144"),
+		g(flagCPURtRuntime, nil, spec.NewCPURealtimeRuntime(), "real-time runtime in microseconds per --cpu-rt-period (cgroup v1)"),
+		g(flagCPURtPeriod, nil, spec.NewCPURealtimePeriod(), "real-time period in microseconds (cgroup v1)"),
 		g(flagCpusetCpus, nil, &spec.CPUSet{}, "CPUs allowed, e.g. 0-3,5"),
 		g(flagCpusetMems, nil, &spec.CPUSet{}, "memory nodes allowed, e.g. 0"),
 		g(flagBlkioWeight, nil, spec.NewBlkioWeight(), "block IO weight 10..1000 (acts under bfq only)"),
@@ -66,7 +68,16 @@ func resourceFlagsWith(r spec.DeviceResolver) []cli.Flag {
 		g(flagDeviceReadIOps, nil, &spec.ThrottleDevices{Unit: spec.IOPerSecond, Resolver: r}, "read IO/s DEVICE:IOPS (repeatable)"),
 		g(flagDeviceWriteIOps, nil, &spec.ThrottleDevices{Unit: spec.IOPerSecond, Resolver: r}, "write IO/s DEVICE:IOPS (repeatable)"),
 		g(flagPidsLimit, nil, spec.NewPidsLimit(), "process limit (<= 0 = unlimited)"),
+	}, knobFlagList()...)
+}
+
+// knobFlagList is a flag per Alibaba-kernel knob (spec.Knobs).
+func knobFlagList() []cli.Flag {
+	var out []cli.Flag
+	for _, k := range spec.Knobs {
+		out = append(out, &cli.GenericFlag{Name: k.Flag, Value: k.KnobValue(), Usage: k.Usage, Category: catResources})
 	}
+	return out
 }
 
 // resourceOptions copies the resource flags given on c into r. Values were
@@ -86,8 +97,13 @@ func resourceOptions(c *cli.Context, r *spec.Resources) error {
 		u := uint64(n)
 		r.MemorySwappiness = &u
 	}
-	if n, ok := intOf(c, flagMemoryWmarkRatio); ok {
-		r.MemoryWmarkRatio = &n
+	for _, k := range spec.Knobs {
+		if n, ok := intOf(c, k.Flag); ok {
+			if r.Knobs == nil {
+				r.Knobs = map[string]int64{}
+			}
+			r.Knobs[k.File] = n
+		}
 	}
 	if c.IsSet(flagOOMKillDisable) {
 		b := c.Bool(flagOOMKillDisable)
@@ -108,6 +124,13 @@ func resourceOptions(c *cli.Context, r *spec.Resources) error {
 		if n, set := v.Value(); set {
 			r.NanoCPUs = &n
 		}
+	}
+	if n, ok := intOf(c, flagCPURtRuntime); ok {
+		r.CPURealtimeRuntime = &n
+	}
+	if n, ok := intOf(c, flagCPURtPeriod); ok {
+		u := uint64(n)
+		r.CPURealtimePeriod = &u
 	}
 	if n, ok := intOf(c, flagCPUShares); ok {
 		u := uint64(n)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/cgrun/cgrun/cgroup"
+	"github.com/cgrun/cgrun/spec"
 )
 
 // limitFlags maps cgrun's limit flags to the cgroup resources they set, in
@@ -24,6 +25,8 @@ var limitFlags = []struct {
 	{"--cpu-quota", cgroup.CPUQuota, ""},
 	{"--cpus", cgroup.CPUQuota, ""},
 	{"--cpu-shares", cgroup.CPUShares, ""},
+	{"--cpu-rt-runtime", cgroup.CPURealtimeRuntime, "leave it unset"},
+	{"--cpu-rt-period", cgroup.CPURealtimePeriod, "leave it unset"},
 	{"--cpuset-cpus", cgroup.CPUSetCPUs, ""},
 	{"--cpuset-mems", cgroup.CPUSetMems, ""},
 	{"--blkio-weight", cgroup.BlockIOWeight, ""},
@@ -35,16 +38,6 @@ var limitFlags = []struct {
 	{"--pids-limit", cgroup.PidsLimit, ""},
 }
 
-// knobFlags are PouchContainer's flags of the Alibaba kernel knobs
-// (cgroup.AlibabaKnobs).
-var knobFlags = map[string]string{
-	"cpu.bvt_warp_ns":           "--cpu-bvt-warp-ns",
-	"memory.priority":           "--memory-priority",
-	"memory.use_priority_oom":   "--memory-use-priority-oom",
-	"memory.wmark_ratio":        "--memory-wmark-ratio",
-	"memory.wmark_scale_factor": "--memory-wmark-scale-factor",
-}
-
 // flagOf names the flag that sets res: the first of limitFlags, a knob's
 // flag, else `--annotation KEY` (an extension knob set by annotation).
 func flagOf(res cgroup.Resource) string {
@@ -54,8 +47,10 @@ func flagOf(res cgroup.Resource) string {
 		}
 	}
 	if file, ok := res.Knob(); ok {
-		if f, ok := knobFlags[file]; ok {
-			return f
+		for _, k := range spec.Knobs {
+			if k.File == file {
+				return "--" + k.Flag
+			}
 		}
 		return "--annotation " + string(res)
 	}
@@ -97,9 +92,9 @@ func flagSupports(h *cgroup.Host) []flagSupport {
 			out = append(out, row(f.flag, s))
 		}
 	}
-	for _, k := range cgroup.AlibabaKnobs {
-		if s, ok := h.SupportOf(cgroup.KnobResource(k)); ok {
-			out = append(out, row(knobFlags[k], s))
+	for _, k := range spec.Knobs {
+		if s, ok := h.SupportOf(cgroup.KnobResource(k.File)); ok {
+			out = append(out, row("--"+k.Flag, s))
 		}
 	}
 	return out

@@ -87,6 +87,9 @@ func runRequest(c *cli.Context, vols *runVolumes) (*runner.Request, error) {
 	if req.Network, err = networkRequest(c); err != nil {
 		return nil, err
 	}
+	if err := processRequest(c, req); err != nil {
+		return nil, err
+	}
 	if err := vols.takeLimits(&req.Resources); err != nil {
 		return nil, err
 	}
