@@ -16,6 +16,8 @@ DEB_PACKAGES := gcc libc6-dev make runc busybox-static stress util-linux mount e
 DEB_PACKAGES += libseccomp-dev
 # networks: the CNI plugins, iptables they drive, curl for the tests' HTTP client
 DEB_PACKAGES += containernetworking-plugins iptables curl
+# --init: a static init bound into containers
+DEB_PACKAGES += tini
 # the VM lane (integration/vmlane): QEMU, Debian's kernel, kernel iSCSI tools
 DEB_PACKAGES += qemu-system-x86 linux-image-amd64 cpio gzip xz-utils zstd kmod udev iproute2 tgt open-iscsi
 

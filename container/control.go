@@ -108,6 +108,7 @@ func (r *Runtime) waitFor(ctx context.Context, id, what string, busy func() bool
 // Stop sends SIGTERM, waits up to grace (0: not at all), then sends
 // SIGKILL, and waits for the exit to be recorded.
 func (r *Runtime) Stop(id string, grace time.Duration) error {
+	r.requestStop(id)
 	if !r.Running(id) {
 		return nil
 	}
@@ -137,6 +138,7 @@ func (r *Runtime) Remove(id string, force bool) error {
 		if !force {
 			return fmt.Errorf("%w: %s (stop it first, or rm -f)", ErrRunning, ShortID(id))
 		}
+		r.requestStop(id)
 		if err := r.Kill(id, unix.SIGKILL); err != nil && !errors.Is(err, ErrNotRunning) {
 			return err
 		}

@@ -67,6 +67,9 @@ type Config struct {
 	Releases []Release
 	// Labels are the container's metadata, kept in its state.
 	Labels map[string]string
+	// Restart is the restart policy (nil: none); it needs Detached and
+	// excludes AutoRemove.
+	Restart *RestartPolicy
 }
 
 // Prepare checks cfg against the host, gives the container an ID and
@@ -89,6 +92,14 @@ func (r *Runtime) Prepare(cfg Config) (*State, error) {
 	parent := cfg.CgroupParent
 	if parent == "" {
 		parent = DefaultCgroupParent
+	}
+	if p := cfg.Restart; p != nil && p.Name != "no" {
+		if !cfg.Detached {
+			return nil, &FieldError{Field: "Restart", Value: p.Name, Err: errors.New("needs a detached container: its monitor restarts it")}
+		}
+		if cfg.AutoRemove {
+			return nil, &FieldError{Field: "Restart", Value: p.Name, Err: errors.New("conflicts with removing the container when it exits")}
+		}
 	}
 	if !path.IsAbs(parent) {
 		return nil, &FieldError{Field: "CgroupParent", Value: parent, Err: errors.New("must be an absolute cgroup path")}
@@ -131,6 +142,7 @@ func (r *Runtime) Prepare(cfg Config) (*State, error) {
 		AutoRemove:  cfg.AutoRemove,
 		Releases:    cfg.Releases,
 		Labels:      cfg.Labels,
+		Restart:     cfg.Restart,
 	}
 	if err := writeState(dir, st); err != nil {
 		_ = os.RemoveAll(dir)

@@ -173,26 +173,8 @@ func (run *Running) Wait() (Exit, error) {
 		}
 		return Exit{Code: 125}, errors.Join(fmt.Errorf("wait for container: %w", err), run.finish(run.st.ID))
 	}
-	ex := exitOf(ps)
-	if ex.Signal == unix.SIGKILL {
-		oom, oerr := run.rt.Hooks.OOMKilled(run.st.CgroupPaths)
-		if oerr == nil {
-			ex.OOMKilled = oom
-		}
-	}
-	events := oomEvents(run.rt.Hooks, run.st.CgroupPaths)
-	_, uerr := run.rt.Store.update(run.st.ID, func(s *State) error {
-		s.Status = StatusExited
-		s.ExitCode = &ex.Code
-		s.OOMKilled = ex.OOMKilled
-		s.OOMEvents = events
-		s.FinishedAt = time.Now().UTC()
-		return nil
-	})
-	if err := run.finish(run.st.ID); err != nil && uerr == nil {
-		uerr = err
-	}
-	return ex, uerr
+	ex := run.recordExit(exitOf(ps), StatusExited)
+	return ex, run.finish(run.st.ID) // destroys libcontainer's instance through the handle it holds
 }
 
 // finish releases what the container held (kept: a stopped container

@@ -23,6 +23,9 @@ const (
 	StatusRunning Status = "running"
 	// StatusExited: the process ended (or never started); ExitCode holds why.
 	StatusExited Status = "exited"
+	// StatusRestarting: the process ended and the restart policy starts it
+	// again after its back-off.
+	StatusRestarting Status = "restarting"
 )
 
 // State is what cgrun records about one container, in DIR/state.json
@@ -50,6 +53,11 @@ type State struct {
 	OOMEvents uint64 `json:"oomEvents"`
 	Error     string `json:"error,omitempty"`
 	// Detached containers have a monitor process and a log file.
+	// Restart is the restart policy of a detached container (nil: none);
+	// RestartCount counts its restarts; StopRequested ends the policy.
+	Restart       *RestartPolicy `json:"restart,omitempty"`
+	RestartCount  int            `json:"restartCount"`
+	StopRequested bool           `json:"stopRequested,omitempty"`
 	// Labels are the container's metadata (Docker's --label).
 	Labels     map[string]string `json:"labels,omitempty"`
 	Detached   bool              `json:"detached"`

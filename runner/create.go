@@ -58,6 +58,7 @@ func (r *Runner) Create(ctx context.Context, req *Request) (_ *Container, err er
 	st, err := r.rt.Prepare(container.Config{
 		Name:         req.Name,
 		Labels:       req.Labels,
+		Restart:      req.Restart,
 		Spec:         s,
 		CgroupParent: req.CgroupParent,
 		Detached:     req.Detach,

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -21,8 +22,9 @@ const MonitorArg = "cgrun-monitor"
 // Monitor is the life of a detached container's monitor process: it starts
 // container id of the state directory root with its stdout and stderr
 // going to the monitor's own (the container's log), reports the start on
-// report (closed then), waits, records the exit code and OOM kills, and
-// releases what the container held (removing it when it was created with
+// report (closed then), waits, records the exit code and OOM kills,
+// starts it again as its restart policy says, and releases what the
+// container held once it is done (removing it when it was created with
 // AutoRemove). It runs no goroutine while it waits (one with a terminal,
 // copying it to the log). A *container.ReleaseError says the exit was
 // recorded but something stays to release.
@@ -43,15 +45,39 @@ func Monitor(root, id string, report io.WriteCloser) error {
 	if err != nil {
 		return fail(err)
 	}
-	pio := container.IO{Stdout: os.Stdout, Stderr: os.Stderr}
-	var con *Console
-	if st.Spec.Process.Terminal {
-		if con, err = NewConsole(); err != nil {
-			_ = rt.Remove(id, true)
-			return fail(err)
+	// Each run gets its stdio: the monitor's own (the log), or with a
+	// terminal a new console, copied to the log by a goroutine from the
+	// moment libcontainer hands its master over until the run ends.
+	var consoles []*Console
+	var copies sync.WaitGroup
+	defer func() {
+		for _, c := range consoles {
+			c.Close() // unblocks a copy whose run never started
 		}
-		defer con.Close()
-		pio = container.IO{ConsoleSocket: con.Socket}
+	}()
+	stdio := func() (container.IO, error) {
+		if !st.Spec.Process.Terminal {
+			return container.IO{Stdout: os.Stdout, Stderr: os.Stderr}, nil
+		}
+		c, err := NewConsole()
+		if err != nil {
+			return container.IO{}, err
+		}
+		consoles = append(consoles, c)
+		copies.Add(1)
+		go func() {
+			defer copies.Done()
+			if master, err := c.Master(); err == nil {
+				_, _ = io.Copy(os.Stdout, master)
+				master.Close()
+			}
+		}()
+		return container.IO{ConsoleSocket: c.Socket}, nil
+	}
+	pio, err := stdio()
+	if err != nil {
+		_ = rt.Remove(id, true)
+		return fail(err)
 	}
 	run, err := rt.Start(id, pio)
 	_, _ = report.Write(formatStartReport(err))
@@ -60,17 +86,12 @@ func Monitor(root, id string, report io.WriteCloser) error {
 		return err
 	}
 	debug.FreeOSMemory() // the start's garbage, before the long wait
-	var out chan struct{}
-	if con != nil {
-		if master, err := con.Master(); err == nil {
-			out = make(chan struct{})
-			go func() { _, _ = io.Copy(os.Stdout, master); close(out) }()
-		}
+	if st.Restart != nil && st.Restart.Name != "no" {
+		_, err = run.WaitRestarting(stdio)
+	} else {
+		_, err = run.Wait()
 	}
-	_, err = run.Wait()
-	if out != nil {
-		<-out
-	}
+	copies.Wait()
 	return err
 }
 

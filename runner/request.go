@@ -64,6 +64,8 @@ type Request struct {
 	Detach bool
 	// AutoRemove removes the container once it has exited.
 	AutoRemove bool
+	// Restart is a detached container's restart policy (nil: never).
+	Restart *container.RestartPolicy
 	// IO is the process's stdio when not detached (nil streams: /dev/null).
 	// With Process.Terminal, IO.ConsoleSocket receives the terminal (see
 	// NewConsole).

@@ -76,6 +76,7 @@ var fieldFlags = map[string]string{
 	"Network.ExtraHosts": "--add-host",
 
 	"Process.Init":      "--init",
+	"Restart":           "--restart",
 	"Sysctls":           "--sysctl",
 	"Namespaces.pid":    "--pid",
 	"Namespaces.ipc":    "--ipc",

@@ -45,11 +45,17 @@ func eachContainer(c *cli.Context, fn func(rt *container.Runtime, id string) err
 // running while nobody runs the container (its owner died) shows as
 // "unknown".
 func statusText(rt *container.Runtime, st *container.State) string {
+	s := string(st.Status)
 	switch {
 	case st.Status == container.StatusExited && st.ExitCode != nil:
-		return fmt.Sprintf("exited (%d)", *st.ExitCode)
-	case st.Status == container.StatusRunning && !rt.Running(st.ID):
+		s = fmt.Sprintf("exited (%d)", *st.ExitCode)
+	case (st.Status == container.StatusRunning || st.Status == container.StatusRestarting) && !rt.Running(st.ID):
 		return "unknown"
+	case st.Status == container.StatusRestarting && st.ExitCode != nil:
+		s = fmt.Sprintf("restarting (%d)", *st.ExitCode)
 	}
-	return string(st.Status)
+	if st.RestartCount > 0 {
+		s += fmt.Sprintf(", %d restarts", st.RestartCount)
+	}
+	return s
 }

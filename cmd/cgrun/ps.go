@@ -36,6 +36,7 @@ type psEntry struct {
 	Created  time.Time `json:"created"`
 	Command  string    `json:"command"`
 	Ports    []string  `json:"ports,omitempty"`
+	Restarts int       `json:"restarts"`
 }
 
 func psAction(c *cli.Context) error {
@@ -58,7 +59,7 @@ func psAction(c *cli.Context) error {
 			continue
 		}
 		e := psEntry{ID: st.ID, Name: st.Name, Status: statusText(rt, st), Running: running,
-			ExitCode: st.ExitCode, Created: st.Created, Command: strings.Join(st.Spec.Process.Args, " ")}
+			ExitCode: st.ExitCode, Created: st.Created, Command: strings.Join(st.Spec.Process.Args, " "), Restarts: st.RestartCount}
 		if running {
 			e.Pid = st.Pid
 		}

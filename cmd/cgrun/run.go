@@ -29,6 +29,7 @@ const (
 	flagCgroupParent = "cgroup-parent"
 	flagRootfs       = "rootfs"
 	flagEntrypoint   = "entrypoint"
+	flagRestart      = "restart"
 )
 
 const catContainer = "Container"
@@ -63,6 +64,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: flagCgroupParent, Value: container.DefaultCgroupParent, EnvVars: []string{"CGRUN_CGROUP_PARENT"}, Usage: "parent cgroup; the container's cgroup is PARENT/ID", Category: catContainer},
 		&cli.StringFlag{Name: flagRootfs, Usage: "root filesystem directory (instead of IMAGE)", Category: catContainer},
 		&cli.StringFlag{Name: flagEntrypoint, Usage: "override the image's entrypoint (\"\" clears it)", Category: catContainer},
+		&cli.StringFlag{Name: flagRestart, Value: "no", Usage: "restart policy of a detached container: no, on-failure[:N], always, unless-stopped", Category: catContainer},
 		&cli.StringFlag{Name: flagPauseAfter, Hidden: true, Usage: "testing: stop after this step of the container's creation (network, volumes)"},
 	}
 }

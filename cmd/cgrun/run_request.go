@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/cgrun/cgrun/container"
 	"github.com/cgrun/cgrun/runner"
 )
 
@@ -89,6 +90,13 @@ func runRequest(c *cli.Context, vols *runVolumes) (*runner.Request, error) {
 	}
 	if err := processRequest(c, req); err != nil {
 		return nil, err
+	}
+	if r := c.String(flagRestart); r != "no" {
+		p, err := container.ParseRestartPolicy(r)
+		if err != nil {
+			return nil, fmt.Errorf("invalid --%s %q: %v", flagRestart, r, strings.TrimPrefix(err.Error(), container.ErrInvalid.Error()+": "))
+		}
+		req.Restart = &p
 	}
 	if err := vols.takeLimits(&req.Resources); err != nil {
 		return nil, err
