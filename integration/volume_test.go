@@ -416,3 +416,25 @@ func TestVolumeFsyncedDataSurvivesSIGKILL(t *testing.T) {
 	}
 	e.must("detach", "--user", "c2", "dur")
 }
+
+// A provisioning that fails at the LUN (its backing path is a directory,
+// which tgtd refuses) leaves no volume record, no target and no file.
+func TestVolumeCreateFailureLeavesNothing(t *testing.T) {
+	e := newVolEnv(t)
+	if err := os.MkdirAll(filepath.Join(e.state, "broken", "disk.img"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := e.run("create", "--provision", "tgt", "--size", "32m", "broken")
+	if r.code != 125 || strings.Contains(r.err, "\n") {
+		t.Fatalf("create over an unusable backing path: exit %d: %s", r.code, r.err)
+	}
+	if ls := e.must("ls", "-q"); ls != "" {
+		t.Errorf("volumes left: %q", ls)
+	}
+	if out, _ := exec.Command("tgtadm", "--lld", "iscsi", "--op", "show", "--mode", "target").CombinedOutput(); strings.Contains(string(out), ":broken") {
+		t.Errorf("target left:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(e.state, "broken")); !os.IsNotExist(err) {
+		t.Errorf("the volume's directory stayed: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -76,18 +77,33 @@ func (m *Manager) Provision(ctx context.Context, v *Volume) error {
 		return err
 	}
 	defer unlock()
+	fresh := false
 	if old, err := m.store.Get(v.Name); err == nil {
 		if old.Provision != v.Provision || old.IQN != v.IQN {
 			return fmt.Errorf("volume %q: %w", v.Name, ErrExists)
 		}
 		*v = *old // idempotent: finish the creation with the recorded values
-	} else if err := m.store.Put(v); err != nil { // intent: a failed create can be removed
+	} else if err := m.store.Put(v); err != nil { // intent: a crash in between can be removed
 		return err
+	} else {
+		fresh = true
 	}
-	if _, err := readCHAP(v.CHAP); err != nil { // CHAP goes on at Publish (LIO keeps it per ACL)
-		return err
+	err = nil
+	if _, err = readCHAP(v.CHAP); err == nil { // CHAP goes on at Publish (LIO keeps it per ACL)
+		err = t.Create(ctx, lunSpec(v))
 	}
-	return t.Create(ctx, lunSpec(v))
+	if err != nil && fresh {
+		// A failed create leaves nothing: what the target made of it, the
+		// backing file, the record. A creation this call resumed is kept.
+		clean := context.WithoutCancel(ctx)
+		if derr := t.Delete(clean, lunSpec(v)); derr != nil {
+			return errors.Join(err, fmt.Errorf("undo the creation: %w", derr))
+		}
+		if rerr := m.store.Remove(v.Name); rerr != nil {
+			return errors.Join(err, fmt.Errorf("undo the creation: %w", rerr))
+		}
+	}
+	return err
 }
 
 // Publish maps the volume's LUN to one initiator IQN (LUN masking), with

@@ -3,6 +3,7 @@ package volume
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 )
@@ -69,5 +70,44 @@ func TestTgtCommands(t *testing.T) {
 	}
 	if err := tg.Delete(context.Background(), l); !errors.Is(err, ErrInUse) {
 		t.Fatalf("delete with a session: %v", err)
+	}
+}
+
+// A provisioning whose LUN creation fails leaves nothing: no record, no
+// target, no backing file.
+func TestProvisionFailureLeavesNothing(t *testing.T) {
+	t.Parallel()
+	var created bool
+	r := &fakeRunner{}
+	r.respond = func(c Cmd) ([]byte, error) {
+		args := strings.Join(c.Args, " ")
+		switch {
+		case strings.Contains(args, "--op show"):
+			if created {
+				return []byte("Target 1: iqn.2024-01.test.cgrun:broken\n    System information:\n        Driver: iscsi\n"), nil
+			}
+			return nil, nil
+		case strings.Contains(args, "--op new --mode target"):
+			created = true
+			return nil, nil
+		case strings.Contains(args, "--mode logicalunit"):
+			return nil, exitErr(c, 22, "tgtadm: invalid request")
+		}
+		return nil, nil
+	}
+	m := NewManager(Options{StateDir: t.TempDir(), Runner: r})
+	v := &Volume{Name: "broken", Portal: "127.0.0.1:3260", IQN: "iqn.2024-01.test.cgrun:broken", Provision: ProvisionTgt, SizeBytes: 1 << 20}
+	err := m.Provision(context.Background(), v)
+	if err == nil || !strings.Contains(err.Error(), "create LUN 1") {
+		t.Fatalf("provision: %v", err)
+	}
+	if _, err := m.Store().Get("broken"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the record stayed: %v", err)
+	}
+	if !strings.Contains(r.joined(), "--op delete --mode target --tid 1") {
+		t.Errorf("the target made was not deleted:\n%s", r.joined())
+	}
+	if _, err := os.Stat(v.Backing); !os.IsNotExist(err) {
+		t.Errorf("the backing file %s stayed: %v", v.Backing, err)
 	}
 }
