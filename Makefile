@@ -65,7 +65,7 @@ test-unit: image
 # minimizes a new input, which go test reports as "context deadline
 # exceeded"; the seed corpora already run as plain tests in test-unit).
 FUZZTIME ?= 20000x
-FUZZ_PKGS := ./spec ./blkio ./cmd/cgrun ./image ./volume
+FUZZ_PKGS := ./spec ./blkio ./cmd/cgrun ./image ./volume ./network ./container
 test-fuzz:
 	@mkdir -p $(BUILD)
 	@for pkg in $(FUZZ_PKGS); do for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \

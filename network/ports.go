@@ -82,6 +82,9 @@ func ParsePorts(s string) ([]PortMapping, error) {
 	}
 	var out []PortMapping
 	if hostPart == "" {
+		if chi-clo >= maxFreePorts {
+			return bad("container ports %s: more than %d ports need their host ports given", ctrPart, maxFreePorts)
+		}
 		for c := int(clo); c <= int(chi); c++ {
 			p, err := freePort(hostIP, proto)
 			if err != nil {
@@ -103,6 +106,10 @@ func ParsePorts(s string) ([]PortMapping, error) {
 	}
 	return out, nil
 }
+
+// maxFreePorts bounds a range published on free host ports (each is
+// found by binding a socket).
+const maxFreePorts = 256
 
 func portRange(s string) (uint16, uint16, error) {
 	lo, hi, isRange := strings.Cut(s, "-")

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -110,5 +111,29 @@ func FuzzThrottleDevice(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		roundTrip(t, s, func() setter { return &ThrottleDevices{Unit: BytesPerSecond, Resolver: fakeResolver} })
 		roundTrip(t, s, func() setter { return &ThrottleDevices{Unit: IOPerSecond, Resolver: fakeResolver} })
+	})
+}
+
+// FuzzProcessParsers: the parsers of run's process and confinement flags
+// never panic, and what they accept keeps their rules.
+func FuzzProcessParsers(f *testing.F) {
+	for _, s := range []string{"nofile=1024:2048", "nproc=-1", "/t:size=1m,mode=1777", "/x:exec", "kernel.shmmax=1", "net.ipv4.ip_forward=1",
+		"c 1:3 rwm", "b *:* r", "net_admin", "CAP_SYS_ADMIN", "all", "", "=", ":"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		roundTrip(t, s, func() setter { return &Ulimits{} })
+		if m, err := ParseTmpfs(s); err == nil && (!strings.HasPrefix(m.Destination, "/") || m.Destination == "/" || m.Type != "tmpfs") {
+			t.Fatalf("ParseTmpfs(%q) = %+v", s, m)
+		}
+		if k, _, err := ParseSysctl(s); err == nil && SysctlNamespace(k) == "" {
+			t.Fatalf("ParseSysctl(%q) accepted %q, which is not namespaced", s, k)
+		}
+		if r, err := ParseDeviceCgroupRule(s); err == nil && (!r.Allow || r.Access == "" || strings.Trim(r.Access, "rwm") != "") {
+			t.Fatalf("ParseDeviceCgroupRule(%q) = %+v", s, r)
+		}
+		if c, err := CanonicalCapability(s); err == nil && c != AllCapabilities && !strings.HasPrefix(c, "CAP_") {
+			t.Fatalf("CanonicalCapability(%q) = %q", s, c)
+		}
 	})
 }

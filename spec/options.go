@@ -20,16 +20,16 @@ type Resources struct {
 	OOMKillDisable *bool
 	OOMScoreAdj    *int // -1000..1000, goes to process.oomScoreAdj
 
-	CPUPeriod  *uint64 // microseconds, 1000..1000000
-	CPUQuota   *int64  // microseconds, >= 1000, or -1 for unlimited
-	NanoCPUs   *int64  // --cpus x 1e9; excludes CPUPeriod and CPUQuota
-	CPUShares  *uint64 // 2..262144
+	CPUPeriod *uint64 // microseconds, 1000..1000000
+	CPUQuota  *int64  // microseconds, >= 1000, or -1 for unlimited
+	NanoCPUs  *int64  // --cpus x 1e9; excludes CPUPeriod and CPUQuota
+	CPUShares *uint64 // 2..262144
 	// CPURealtimeRuntime and CPURealtimePeriod are the cgroup's real-time
 	// budget (us per period; cgroup v1 only).
 	CPURealtimeRuntime *int64
 	CPURealtimePeriod  *uint64
 	CpusetCpus         string // canonical list, "" = not given
-	CpusetMems string  // canonical list, "" = not given
+	CpusetMems         string // canonical list, "" = not given
 
 	BlkioWeight       *uint16 // 10..1000
 	BlkioWeightDevice []WeightDevice
