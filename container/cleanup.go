@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/opencontainers/cgroups/manager"
@@ -91,6 +92,9 @@ func (r *Runtime) destroyLibcontainer(st *State, lc *libcontainer.Container) err
 	if err := os.RemoveAll(r.Store.runcRoot(st.ID)); err != nil {
 		return err
 	}
+	if st.Spec == nil { // never got a spec: never had a cgroup
+		return nil
+	}
 	cfg, err := libcontainerConfig(st)
 	if err != nil {
 		return err
@@ -105,27 +109,35 @@ func (r *Runtime) destroyLibcontainer(st *State, lc *libcontainer.Container) err
 	return nil
 }
 
-// removeDir deletes container id's state directory under the root lock,
-// and gives up its name: name when the caller knows it (a container's name
-// never changes), else the one its state records.
+// removeDir deletes container id's state directory and gives up its name:
+// name when the caller knows it (a container's name never changes), else
+// the one its state records. Under the root lock the directory is renamed
+// away (from then on no process finds the container or makes a file in
+// its directory) and the name released; the renamed directory is deleted
+// after, by this process or, after a crash, by the next that opens the
+// store.
 func (r *Runtime) removeDir(id, name string) error {
 	l, err := r.Store.lockRoot()
 	if err != nil {
 		return err
 	}
-	defer l.Unlock()
 	if name == "" {
-		st, lerr := r.Store.Load(id)
-		if lerr != nil { // no state, so its name (if any) is stale and reclaimable
-			if err := os.RemoveAll(r.Store.Dir(id)); err != nil {
-				return fmt.Errorf("remove container state: %w", err)
-			}
-			return nil
-		}
-		name = st.Name
+		if st, lerr := r.Store.Load(id); lerr == nil {
+			name = st.Name
+		} // no state: its name (if any) is stale and reclaimable
 	}
-	if err := os.RemoveAll(r.Store.Dir(id)); err != nil {
+	gone := filepath.Join(r.Store.Root(), removedPrefix+id)
+	_ = os.RemoveAll(gone) // an earlier removal's, cut short
+	if err := os.Rename(r.Store.Dir(id), gone); err != nil && !errors.Is(err, os.ErrNotExist) {
+		l.Unlock()
 		return fmt.Errorf("remove container state: %w", err)
 	}
-	return r.Store.releaseName(name, id)
+	if name != "" {
+		err = r.Store.releaseName(name, id)
+	}
+	l.Unlock()
+	if rerr := os.RemoveAll(gone); rerr != nil && err == nil {
+		err = fmt.Errorf("remove container state: %w", rerr)
+	}
+	return err
 }

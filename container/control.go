@@ -48,7 +48,9 @@ func (r *Runtime) Kill(id string, sig unix.Signal) error {
 		return fmt.Errorf("load container %s: %w", ShortID(id), err)
 	}
 	if err := lc.Signal(sig); err != nil {
-		if errors.Is(err, libcontainer.ErrNotRunning) {
+		// ended between the load and the signal: not running, as it
+		// would have been a moment later
+		if errors.Is(err, libcontainer.ErrNotRunning) || errors.Is(err, os.ErrProcessDone) || errors.Is(err, unix.ESRCH) {
 			return fmt.Errorf("%w: %s", ErrNotRunning, ShortID(id))
 		}
 		return fmt.Errorf("signal %s: %w", ShortID(id), err)
@@ -72,10 +74,26 @@ func (r *Runtime) Wait(id string, timeout time.Duration) (*State, error) {
 	}
 	ctx, cancel = context.WithTimeout(context.Background(), releaseTimeout)
 	defer cancel()
-	if err := r.waitFor(ctx, id, "release what it held", func() bool { return r.Store.OwnerAlive(id) }); err != nil {
+	return r.settled(ctx, id)
+}
+
+// settled waits, once container id's process has ended, until whoever
+// answers for it (its owner, or its supervisor while an adopter starts)
+// has recorded the exit and released what it held, and returns the state.
+// A container nobody answers for any more is settled here (Reconcile).
+func (r *Runtime) settled(ctx context.Context, id string) (*State, error) {
+	err := r.waitFor(ctx, id, "release what it held", func() bool {
+		st, err := r.Store.Load(id)
+		return err == nil && r.tended(st)
+	})
+	if err != nil {
 		return nil, err
 	}
-	return r.Store.Load(id)
+	st, err := r.Reconcile(id)
+	if err == nil && st == nil {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, ShortID(id))
+	}
+	return st, err
 }
 
 // WaitContext is Wait bounded by ctx alone.
@@ -84,10 +102,7 @@ func (r *Runtime) WaitContext(ctx context.Context, id string) (*State, error) {
 		return nil, err
 	}
 	// The owner gives up its lock after recording and releasing.
-	if err := r.waitFor(ctx, id, "release what it held", func() bool { return r.Store.OwnerAlive(id) }); err != nil {
-		return nil, err
-	}
-	return r.Store.Load(id)
+	return r.settled(ctx, id)
 }
 
 // waitFor polls until busy is false or ctx ends (ErrTimeout at its deadline).

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/configs"
@@ -108,4 +109,19 @@ func classifyStartError(err error) *StartError {
 		return &StartError{Code: 127, Err: fmt.Errorf("%s", detail)}
 	}
 	return &StartError{Code: 126, Err: fmt.Errorf("%s", detail)}
+}
+
+// exitOfSiginfo turns what waitid(2) reports for a child (SIGCHLD's
+// siginfo: si_code CLD_*, si_status after si_pid and si_uid in the union)
+// into an Exit.
+func exitOfSiginfo(info *unix.Siginfo) Exit {
+	// the union starts after signo, errno, code and the padding: 16 bytes
+	status := *(*int32)(unsafe.Add(unsafe.Pointer(info), 16+4+4))
+	const cldKilled, cldDumped = 2, 3 // si_code of a child killed, killed with a core
+	switch info.Code {
+	case cldKilled, cldDumped:
+		sig := syscall.Signal(status)
+		return Exit{Code: 128 + int(sig), Signal: sig}
+	}
+	return Exit{Code: int(status)}
 }

@@ -76,25 +76,33 @@ const (
 func (run *Running) WaitRestarting(pio func() (IO, error)) (Exit, error) {
 	id := run.st.ID
 	delay := restartDelayFirst
+	// adopted between two runs: the last run's exit is on record
+	pending, havePending := run.Recorded()
+	havePending = havePending && run.st.Status == StatusRestarting
 	for {
 		started := run.st.StartedAt
-		ps, err := run.proc.Wait()
-		if ps == nil {
-			if err == nil {
-				err = errors.New("no exit status")
+		ex := pending
+		if !havePending {
+			var err error
+			if ex, err = run.waitExit(); err != nil {
+				if errors.Is(err, ErrExitLost) {
+					run.recordLost()
+				}
+				return Exit{Code: 125}, errors.Join(err, run.finish(id))
 			}
-			return Exit{Code: 125}, errors.Join(fmt.Errorf("wait for container: %w", err), run.finish(id))
 		}
-		ex := exitOf(ps)
+		havePending = false
 		st, err := run.rt.Store.Load(id)
 		again := err == nil && !st.StopRequested && st.Restart.restarts(ex, st.RestartCount+1)
 		if !again {
 			ex = run.recordExit(ex, StatusExited)
+			run.reap()
 			return ex, run.finish(id)
 		}
 		// Restarting, never exited: wait and ps see a container that
 		// still runs, and the exit of this run.
 		ex = run.recordExit(ex, StatusRestarting)
+		run.reap()
 		if err := run.clearInstance(); err != nil {
 			return ex, errors.Join(err, run.finish(id))
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/opencontainers/runc/libcontainer/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/cgrun/cgrun/internal/flock"
 	"github.com/cgrun/cgrun/network"
 )
 
@@ -31,6 +32,22 @@ type Runtime struct {
 	Store     *Store
 	Hooks     CgroupHooks
 	Releasers Releasers
+	// Supervisor, when set, is this process's supervisor: recorded with
+	// the containers it creates and starts, so that other processes wait
+	// for it rather than settle a container whose runner died
+	// (Reconcile) while the supervisor adopts it.
+	Supervisor Supervisor
+	// AfterStep, when set, hears of each step of a container's run once it
+	// is done and recorded: "init" (libcontainer's init waits to exec),
+	// "running", "exit" (seen, not recorded), "exit-recorded", "reaped",
+	// "released". Fault tests stop the process there.
+	AfterStep func(step string)
+}
+
+func (r *Runtime) afterStep(step string) {
+	if r.AfterStep != nil {
+		r.AfterStep(step)
+	}
 }
 
 // NewRuntime opens the store at root. hooks may be nil (DefaultHooks: the
@@ -73,17 +90,53 @@ type Config struct {
 }
 
 // Prepare checks cfg against the host, gives the container an ID and
-// records it (status created). Nothing runs yet.
+// records it (status created). Nothing runs yet. It is Reserve, SetSpec
+// and Created in one.
 func (r *Runtime) Prepare(cfg Config) (*State, error) {
-	if cfg.Spec == nil || cfg.Spec.Process == nil || cfg.Spec.Root == nil {
-		return nil, errors.New("container spec needs process and root")
+	if err := checkSpec(cfg.Spec); err != nil {
+		return nil, err
 	}
-	if len(cfg.Spec.Process.Args) == 0 {
-		return nil, errors.New("no command given and the image has none")
+	c, err := r.Reserve(cfg)
+	if err != nil {
+		return nil, err
 	}
-	if cfg.Spec.Linux != nil && cfg.Spec.Linux.Seccomp != nil && !seccomp.Enabled {
-		return nil, ErrNoSeccomp
+	st, err := c.SetSpec(cfg.Spec)
+	if err != nil {
+		return nil, errors.Join(err, c.Abort())
 	}
+	c.Created()
+	return st, nil
+}
+
+func checkSpec(s *specs.Spec) error {
+	if s == nil || s.Process == nil || s.Root == nil {
+		return errors.New("container spec needs process and root")
+	}
+	if len(s.Process.Args) == 0 {
+		return errors.New("no command given and the image has none")
+	}
+	if s.Linux != nil && s.Linux.Seccomp != nil && !seccomp.Enabled {
+		return ErrNoSeccomp
+	}
+	return nil
+}
+
+// Creation is a container being created: recorded (status created, marked
+// creating) and owned by the process that creates it, with no spec yet.
+// What it acquires meanwhile is recorded first (Runtime.Record), so that
+// if the creating process dies, whoever finds the container (its
+// supervisor's adopter, the next cgrun command) removes it with all of
+// that. Created ends the creation; Abort undoes it.
+type Creation struct {
+	rt    *Runtime
+	id    string
+	name  string
+	owner *flock.Lock
+}
+
+// Reserve records a new container from cfg (its Spec unused): ID, name,
+// cgroup parent, options and releases. SetSpec gives it its spec.
+func (r *Runtime) Reserve(cfg Config) (*Creation, error) {
 	if cfg.Name != "" {
 		if err := ValidateName(cfg.Name); err != nil {
 			return nil, err
@@ -108,21 +161,9 @@ func (r *Runtime) Prepare(cfg Config) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Spec.Linux == nil {
-		cfg.Spec.Linux = &specs.Linux{}
-	}
-	cfg.Spec.Linux.CgroupsPath = path.Join(parent, id)
-	if err := r.Hooks.Check(cfg.Spec); err != nil {
-		return nil, err
-	}
 	if cfg.Name == "" {
 		cfg.Name = ShortID(id)
 	}
-	root, err := filepath.Abs(cfg.Spec.Root.Path)
-	if err != nil {
-		return nil, err
-	}
-	cfg.Spec.Root.Path = root
 
 	// The state is written before the name is reserved, so a reserved name
 	// always leads to a state (see names.go); a start that loses the name
@@ -131,13 +172,25 @@ func (r *Runtime) Prepare(cfg Config) (*State, error) {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("container state: %w", err)
 	}
+	fail := func(err error) (*Creation, error) {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	if err := makeLocks(dir); err != nil {
+		return fail(err)
+	}
+	owner, err := r.Store.takeOwnership(id)
+	if err != nil {
+		return fail(err)
+	}
 	st := &State{
 		ID:          id,
 		Name:        cfg.Name,
 		Created:     time.Now().UTC(),
-		Spec:        cfg.Spec,
-		CgroupsPath: cfg.Spec.Linux.CgroupsPath,
+		CgroupsPath: path.Join(parent, id),
 		Status:      StatusCreated,
+		Creating:    true,
+		Supervisor:  r.Supervisor,
 		Detached:    cfg.Detached,
 		AutoRemove:  cfg.AutoRemove,
 		Releases:    cfg.Releases,
@@ -145,14 +198,72 @@ func (r *Runtime) Prepare(cfg Config) (*State, error) {
 		Restart:     cfg.Restart,
 	}
 	if err := writeState(dir, st); err != nil {
-		_ = os.RemoveAll(dir)
-		return nil, err
+		owner.Unlock()
+		return fail(err)
 	}
 	if err := r.Store.reserveName(st.Name, id); err != nil {
-		_ = os.RemoveAll(dir)
+		owner.Unlock()
+		return fail(err)
+	}
+	return &Creation{rt: r, id: id, name: st.Name, owner: owner}, nil
+}
+
+// ID is the container's ID.
+func (c *Creation) ID() string { return c.id }
+
+// Name is the container's name.
+func (c *Creation) Name() string { return c.name }
+
+// SetSpec checks s against the host and records it as the container's
+// spec, its Linux.CgroupsPath set to PARENT/ID and its root made absolute.
+func (c *Creation) SetSpec(s *specs.Spec) (*State, error) {
+	if err := checkSpec(s); err != nil {
 		return nil, err
 	}
-	return st, nil
+	root, err := filepath.Abs(s.Root.Path)
+	if err != nil {
+		return nil, err
+	}
+	s.Root.Path = root
+	st, err := c.rt.Store.Load(c.id)
+	if err != nil {
+		return nil, err
+	}
+	if s.Linux == nil {
+		s.Linux = &specs.Linux{}
+	}
+	s.Linux.CgroupsPath = st.CgroupsPath
+	if err := c.rt.Hooks.Check(s); err != nil {
+		return nil, err
+	}
+	return c.rt.Store.update(c.id, func(st *State) error {
+		st.Spec = s
+		return nil
+	})
+}
+
+// Created ends the creation: the container is complete (status created)
+// and no longer owned, ready for Start.
+func (c *Creation) Created() error {
+	_, err := c.rt.Store.update(c.id, func(st *State) error {
+		if st.Spec == nil {
+			return errors.New("container has no spec")
+		}
+		st.Creating = false
+		return nil
+	})
+	c.owner.Unlock()
+	return err
+}
+
+// Abort removes the container being created and releases what it
+// recorded.
+func (c *Creation) Abort() error {
+	defer c.owner.Unlock()
+	if err := c.rt.release(c.id, nil); err != nil {
+		return err
+	}
+	return c.rt.removeDir(c.id, c.name)
 }
 
 // SetNetwork records what container id got from its networks.

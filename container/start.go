@@ -24,6 +24,11 @@ type Running struct {
 	lc    *libcontainer.Container
 	proc  *libcontainer.Process
 	owner *flock.Lock
+	// orphans and adoptedPid: a container adopted from a runner that died
+	// (Adopt), whose init this process did not start; proc is nil until a
+	// restart starts one here.
+	orphans    Orphans
+	adoptedPid int
 }
 
 // Start creates the prepared container id in libcontainer and runs its
@@ -61,6 +66,9 @@ func (run *Running) start(id string, pio IO) error {
 		return err
 	}
 	run.st = st
+	if st.Creating {
+		return fmt.Errorf("container %s is still being created", ShortID(id))
+	}
 	if st.Status != StatusCreated {
 		return fmt.Errorf("container %s was already started", ShortID(id))
 	}
@@ -100,6 +108,7 @@ func (run *Running) start(id string, pio IO) error {
 	if err := run.rt.Hooks.Apply(st.Spec, lst.CgroupPaths); err != nil {
 		return err
 	}
+	run.rt.afterStep("init")
 	if err := lc.Exec(); err != nil {
 		return fmt.Errorf("start container process: %w", err)
 	}
@@ -110,8 +119,12 @@ func (run *Running) start(id string, pio IO) error {
 		s.StartedAt = time.Now().UTC()
 		s.CgroupPaths = lst.CgroupPaths
 		s.MonitorPid = os.Getpid()
+		s.Supervisor = run.rt.Supervisor
 		return nil
 	})
+	if err == nil {
+		run.rt.afterStep("running")
+	}
 	return err
 }
 
@@ -159,22 +172,73 @@ func (run *Running) State() *State { return run.st }
 func (run *Running) Pid() int { return run.st.Pid }
 
 // Signal sends sig to the container's process.
-func (run *Running) Signal(sig os.Signal) error { return run.proc.Signal(sig) }
+func (run *Running) Signal(sig os.Signal) error {
+	if run.proc == nil { // adopted: not this process's child
+		return run.lc.Signal(sig)
+	}
+	return run.proc.Signal(sig)
+}
 
 // Wait waits for the container's process to end, records the exit (code,
 // OOM kill) in the state, releases what the container held and, with
 // AutoRemove, removes it. It returns the exit; a *ReleaseError when the exit
 // is recorded but something could not be released (it stays recorded).
 func (run *Running) Wait() (Exit, error) {
-	ps, err := run.proc.Wait()
-	if ps == nil {
-		if err == nil {
-			err = errors.New("no exit status")
-		}
-		return Exit{Code: 125}, errors.Join(fmt.Errorf("wait for container: %w", err), run.finish(run.st.ID))
+	ex, err := run.waitExit()
+	if errors.Is(err, ErrExitLost) {
+		run.recordLost()
+		return Exit{Code: 125}, errors.Join(err, run.finish(run.st.ID))
 	}
-	ex := run.recordExit(exitOf(ps), StatusExited)
+	if err != nil {
+		return Exit{Code: 125}, errors.Join(err, run.finish(run.st.ID))
+	}
+	run.rt.afterStep("exit")
+	ex = run.recordExit(ex, StatusExited)
+	run.rt.afterStep("exit-recorded")
+	run.reap()
+	run.rt.afterStep("reaped")
 	return ex, run.finish(run.st.ID) // destroys libcontainer's instance through the handle it holds
+}
+
+// waitExit waits for the process to end and returns its exit without
+// reaping it: the exit is recorded first (recordExit), then reap, so that
+// if this process dies in between, the ended process is still there for
+// the supervisor to reap and the exit is on record either way.
+func (run *Running) waitExit() (Exit, error) {
+	if run.proc == nil {
+		return run.waitAdopted()
+	}
+	pid, err := run.proc.Pid()
+	if err != nil {
+		return Exit{}, fmt.Errorf("wait for container: %w", err)
+	}
+	var info unix.Siginfo
+	for {
+		err = unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		// not waitable (never this process's child): the reap says how
+		ps, werr := run.proc.Wait()
+		if ps == nil {
+			if werr == nil {
+				werr = errors.New("no exit status")
+			}
+			return Exit{}, fmt.Errorf("wait for container: %w", werr)
+		}
+		run.proc = nil
+		return exitOf(ps), nil
+	}
+	return exitOfSiginfo(&info), nil
+}
+
+// reap collects the ended process once its exit is recorded.
+func (run *Running) reap() {
+	if run.proc != nil {
+		_, _ = run.proc.Wait()
+	}
 }
 
 // finish releases what the container held (kept: a stopped container
@@ -184,6 +248,9 @@ func (run *Running) Wait() (Exit, error) {
 func (run *Running) finish(id string) error {
 	defer run.owner.Unlock()
 	err := run.rt.releaseSettled(id, run.lc)
+	if err == nil {
+		run.rt.afterStep("released")
+	}
 	if err == nil && run.st != nil && run.st.AutoRemove {
 		err = run.rt.removeDir(id, run.st.Name)
 	}

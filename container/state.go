@@ -31,19 +31,23 @@ const (
 // State is what cgrun records about one container, in DIR/state.json
 // (0600). The spec is the single model of what was asked for.
 type State struct {
-	ID      string      `json:"id"`
-	Name    string      `json:"name"`
-	Created time.Time   `json:"created"`
-	Spec    *specs.Spec `json:"spec"`
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Created time.Time `json:"created"`
+	// Spec is nil while the container is being created (Creating).
+	Spec *specs.Spec `json:"spec"`
 	// CgroupsPath is PARENT/ID, as in Spec.Linux.CgroupsPath.
 	CgroupsPath string `json:"cgroupsPath"`
 	// CgroupPaths maps each controller to the container's cgroup
 	// directory, known once the container started.
 	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
 	Status      Status            `json:"status"`
-	Pid         int               `json:"pid,omitempty"`
-	StartedAt   time.Time         `json:"startedAt,omitzero"`
-	FinishedAt  time.Time         `json:"finishedAt,omitzero"`
+	// Creating: the container is being created (Creation); its spec may
+	// be missing. Found so with nobody owning it, its creator died.
+	Creating   bool      `json:"creating,omitempty"`
+	Pid        int       `json:"pid,omitempty"`
+	StartedAt  time.Time `json:"startedAt,omitzero"`
+	FinishedAt time.Time `json:"finishedAt,omitzero"`
 	// ExitCode is Docker's: the process's code, 128+N after signal N,
 	// 125/126/127 when it could not start.
 	ExitCode  *int `json:"exitCode,omitempty"`
@@ -63,6 +67,9 @@ type State struct {
 	Detached   bool              `json:"detached"`
 	AutoRemove bool              `json:"autoRemove"`
 	MonitorPid int               `json:"monitorPid,omitempty"`
+	// Supervisor is the process that reaps the container's init should
+	// its runner (MonitorPid) die, and starts an adopter (package shim).
+	Supervisor Supervisor `json:"supervisor,omitzero"`
 	// Releases are what must be released when the container goes away,
 	// in the order they were acquired (released in reverse).
 	Releases []Release `json:"releases,omitempty"`

@@ -17,7 +17,8 @@ import (
 //
 //	state.json   cgrun's State
 //	state.lock   flock held while state.json is read, changed and written
-//	owner.lock   flock held by the process that waits for the container
+//	owner.lock   flock held by the process that creates the container, then
+//	             by the one that waits for it
 //	container.log  stdout and stderr of a detached container
 //	runc/ID/     libcontainer's own state
 //
@@ -34,7 +35,27 @@ func NewStore(root string) (*Store, error) {
 	if err := os.MkdirAll(abs, 0o700); err != nil {
 		return nil, fmt.Errorf("state root: %w", err)
 	}
-	return &Store{root: abs}, nil
+	s := &Store{root: abs}
+	s.sweepRemoved()
+	return s, nil
+}
+
+// removedPrefix names a container directory being deleted: removal renames
+// it first, so from that moment no process finds the container or creates
+// anything in its directory, then deletes it.
+const removedPrefix = ".removed-"
+
+// sweepRemoved deletes what a removal interrupted by a crash left.
+func (s *Store) sweepRemoved() {
+	ents, err := os.ReadDir(s.root)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), removedPrefix) {
+			_ = os.RemoveAll(filepath.Join(s.root, e.Name()))
+		}
+	}
 }
 
 // Root is the store's directory.
@@ -55,9 +76,44 @@ func (s *Store) lockRoot() (*flock.Lock, error) {
 // Load reads the state of container id.
 func (s *Store) Load(id string) (*State, error) { return readState(s.Dir(id)) }
 
+// Lock files of a container's directory. Both are made with it: probing
+// or taking them creates nothing, so a process that races a removal cannot
+// put a file back into a directory on its way out.
+const (
+	stateLockFile = "state.lock"
+	ownerLockFile = "owner.lock"
+)
+
+// makeLocks creates the lock files of a new container directory.
+func makeLocks(dir string) error {
+	for _, name := range []string{stateLockFile, ownerLockFile} {
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_EXCL|os.O_WRONLY|unix.O_CLOEXEC, 0o600)
+		if err != nil {
+			return fmt.Errorf("container state: %w", err)
+		}
+		f.Close()
+	}
+	return nil
+}
+
+// lockExisting takes a lock file of container id's directory; a container
+// that is gone (or going) is ErrNotFound. A state of an older cgrun that
+// made its lock files on first use gets them made now.
+func (s *Store) lockExisting(id, name string, how int) (*flock.Lock, error) {
+	path := filepath.Join(s.Dir(id), name)
+	l, err := flock.AcquireExisting(path, how)
+	if errors.Is(err, os.ErrNotExist) {
+		if _, serr := os.Stat(filepath.Join(s.Dir(id), stateFile)); serr != nil {
+			return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+		}
+		l, err = flock.Acquire(path, how)
+	}
+	return l, err
+}
+
 // update changes the state of container id under its state lock.
 func (s *Store) update(id string, change func(*State) error) (*State, error) {
-	l, err := flock.Acquire(filepath.Join(s.Dir(id), "state.lock"), unix.LOCK_EX)
+	l, err := s.lockExisting(id, stateLockFile, unix.LOCK_EX)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +155,7 @@ func (s *Store) List() ([]*State, error) {
 
 // Resolve finds a container by full ID, name or unique ID prefix.
 func (s *Store) Resolve(ref string) (string, error) {
-	if ref == "" || strings.ContainsAny(ref, "/\x00") || ref == "." || ref == ".." {
+	if ref == "" || strings.ContainsAny(ref, "/\x00") || strings.HasPrefix(ref, ".") {
 		return "", fmt.Errorf("%w: %q", ErrNotFound, ref)
 	}
 	if _, err := os.Stat(filepath.Join(s.Dir(ref), stateFile)); err == nil {
@@ -133,7 +189,7 @@ func (s *Store) Resolve(ref string) (string, error) {
 // waits for container id: it holds the owner lock until the exit is recorded
 // and cleanup ran.
 func (s *Store) OwnerAlive(id string) bool {
-	l, err := flock.Acquire(filepath.Join(s.Dir(id), "owner.lock"), unix.LOCK_SH|unix.LOCK_NB)
+	l, err := s.lockExisting(id, ownerLockFile, unix.LOCK_SH|unix.LOCK_NB)
 	if errors.Is(err, flock.ErrLocked) {
 		return true
 	}
@@ -144,7 +200,7 @@ func (s *Store) OwnerAlive(id string) bool {
 // takeOwnership locks the owner lock of container id for the caller's
 // lifetime (or until released).
 func (s *Store) takeOwnership(id string) (*flock.Lock, error) {
-	l, err := flock.Acquire(filepath.Join(s.Dir(id), "owner.lock"), unix.LOCK_EX|unix.LOCK_NB)
+	l, err := s.lockExisting(id, ownerLockFile, unix.LOCK_EX|unix.LOCK_NB)
 	if errors.Is(err, flock.ErrLocked) {
 		return nil, fmt.Errorf("container %s is already owned by another cgrun process", ShortID(id))
 	}

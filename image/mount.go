@@ -141,3 +141,24 @@ func (s *Store) Mounts() (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// ResolveMount is Resolve, then Mount for container id, with the image
+// held in between: no rmi of it runs from before the resolve (a pull)
+// until the mount marks it in use, so a run racing an rmi of its image
+// either mounts it or finds it gone before the pull.
+func (s *Store) ResolveMount(ctx context.Context, ref, id string, p Progress) (*Image, *Mount, error) {
+	l, err := s.lock(gcLock, unix.LOCK_SH)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer l.Unlock()
+	img, err := s.Resolve(ctx, ref, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := s.Mount(ctx, img, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return img, m, nil
+}

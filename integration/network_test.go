@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -271,42 +269,44 @@ func TestNetworkRefusals(t *testing.T) {
 	noNetworkLeftovers(t, c, n)
 }
 
-// A SIGKILL of `cgrun run` once the network is set up (and recorded)
-// leaves a container that rm -f releases entirely.
+// cgrun killed after it set up the network: its supervisor's adopter
+// releases the network and removes the container, and run exits 125; with
+// the supervisor killed too, the next cgrun command (ps) does.
 func TestNetworkSIGKILLThenRemove(t *testing.T) {
-	c := testutil.NewCgrun(t)
-	n := testutil.NewNet(t, c)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, c.Bin, "--root", c.Root, "run", "--rm", "--cgroup-parent", c.Parent, "--network", n.Name,
-		"-p", fmt.Sprintf("%d:80", freeHostPort(t)), "--pause-after", "network", testutil.Image(t), "true")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
+	for _, fault := range []string{"runner", "runner and supervisor"} {
+		t.Run(fault, func(t *testing.T) {
+			c := testutil.NewCgrun(t)
+			n := testutil.NewNet(t, c)
+			p := c.StartPaused("network", "run", "--rm", "--cgroup-parent", c.Parent, "--network", n.Name,
+				"-p", fmt.Sprintf("%d:80", freeHostPort(t)), testutil.Image(t), "true")
+			all := c.Cmd("ps", "-a", "--format", "json")
+			var entries []struct{ ID string }
+			if err := json.Unmarshal([]byte(all.Stdout), &entries); err != nil || len(entries) != 1 {
+				t.Fatalf("paused: want one container, got %s", all)
+			}
+			id := entries[0].ID
+			if len(c.NetworkLeftovers(n, id)) == 0 {
+				t.Fatal("the network was not set up before the pause: the test proves nothing")
+			}
+			if fault == "runner" {
+				p.KillRunner()
+				if r := p.Wait(time.Minute); r.Code != 125 || !strings.Contains(r.Stderr, "died before it started") {
+					t.Errorf("run after its runner died: %s", r)
+				}
+			} else {
+				p.KillSupervisor()
+				p.KillRunner()
+				p.Wait(time.Minute)
+			}
+			if r := c.Cmd("ps", "-a", "-q"); r.Code != 0 || r.Stdout != "" {
+				t.Errorf("ps -a after the fault: %s", r)
+			}
+			noNetworkLeftovers(t, c, n, id)
+			if left := c.Leftovers(); len(left) > 0 {
+				t.Errorf("left behind: %v", left)
+			}
+		})
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 64)
-	k, _ := io.ReadAtLeast(stderr, buf, len("paused after network"))
-	if !strings.Contains(string(buf[:k]), "paused after network") {
-		_ = cmd.Process.Kill()
-		t.Fatalf("run did not pause: %q", buf[:k])
-	}
-	_ = cmd.Process.Signal(syscall.SIGKILL)
-	_ = cmd.Wait()
-	all := c.Cmd("ps", "-a", "--format", "json")
-	var entries []struct{ ID string }
-	if err := json.Unmarshal([]byte(all.Stdout), &entries); err != nil || len(entries) != 1 {
-		t.Fatalf("after the SIGKILL: want one container, got %s", all)
-	}
-	if len(c.NetworkLeftovers(n, entries[0].ID)) == 0 {
-		t.Fatal("the network was not set up before the pause: the test proves nothing")
-	}
-	if r := c.Cmd("rm", "-f", entries[0].ID); r.Code != 0 {
-		t.Fatalf("rm -f: %s", r)
-	}
-	noNetworkLeftovers(t, c, n, entries[0].ID)
 }
 
 // 50 concurrent starts on one network get 50 distinct addresses. CNI

@@ -8,7 +8,12 @@ import (
 	"github.com/containerd/console"
 	"github.com/opencontainers/runc/libcontainer/utils"
 	"golang.org/x/sys/unix"
+
+	"github.com/cgrun/cgrun/shim"
 )
+
+// consoleTag is the supervisor's name for a container's console master.
+const consoleTag = "console"
 
 // Console receives the pseudo-terminal of a container whose process has
 // Process.Terminal: pass Socket as the request's IO.ConsoleSocket;
@@ -36,6 +41,9 @@ func NewConsole() (*Console, error) {
 		var res consoleResult
 		f, err := recvFile(parent)
 		if err == nil {
+			// kept open by the supervisor should this process die: the
+			// container keeps its terminal, for the adopter
+			_ = shim.Keep(consoleTag, f)
 			res.master, err = console.ConsoleFromFile(f)
 		}
 		res.err = err

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cgrun/cgrun/container"
+	"github.com/cgrun/cgrun/shim"
 	"github.com/cgrun/cgrun/spec"
 )
 
@@ -45,6 +46,7 @@ func (c *Container) State() (*container.State, error) { return c.r.rt.Store.Load
 func (c *Container) Start(ctx context.Context) error {
 	if err := context.Cause(ctx); err != nil {
 		_ = c.r.rt.Remove(c.id, true)
+		_ = shim.Done()
 		return err
 	}
 	if c.detach {
@@ -52,6 +54,7 @@ func (c *Container) Start(ctx context.Context) error {
 	}
 	run, err := c.r.rt.Start(c.id, c.io)
 	if err != nil {
+		_ = shim.Done() // released, and removed
 		return err
 	}
 	c.run = run
@@ -80,7 +83,9 @@ func (c *Container) Signal(sig os.Signal) error {
 // container.ErrNotFound.
 func (c *Container) Wait(ctx context.Context) (container.Exit, error) {
 	if c.run != nil {
-		return c.run.Wait()
+		ex, err := c.run.Wait()
+		_ = shim.Done()
+		return ex, err
 	}
 	st, err := c.r.rt.WaitContext(ctx, c.id)
 	if err != nil {
@@ -96,6 +101,9 @@ func (c *Container) Wait(ctx context.Context) (container.Exit, error) {
 // running container is killed first. A container already gone is removed.
 func (c *Container) Remove(force bool) error {
 	err := c.r.rt.Remove(c.id, force)
+	if err == nil || errors.Is(err, container.ErrNotFound) {
+		_ = shim.Done()
+	}
 	if errors.Is(err, container.ErrNotFound) {
 		return nil
 	}

@@ -11,6 +11,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/cgrun/cgrun/container"
+	"github.com/cgrun/cgrun/shim"
 	"github.com/cgrun/cgrun/spec"
 )
 
@@ -31,58 +32,67 @@ func (r *Runner) Run(ctx context.Context, req *Request) (*Container, error) {
 	return c, nil
 }
 
-// Create makes the container of req without running anything: the image
-// is resolved (pulled when needed) and mounted, the spec generated and
-// checked against the host, the container recorded (status created), its
-// network set up and its volumes attached, their limits put on their disks. On error nothing
-// is left behind: no state, mount, attachment or name. ctx bounds the pull
-// and the attach.
+// Create makes the container of req without running anything: the
+// container is recorded first (status created, marked creating), then the
+// image resolved (pulled when needed) and mounted, the spec generated and
+// checked against the host, its network set up and its volumes attached,
+// their limits put on their disks; each of these recorded in the state
+// before it is acquired. On error nothing is left behind: no state, mount,
+// attachment or name; a crash leaves what was recorded for the
+// supervisor's adopter (or the next cgrun command) to remove. ctx bounds
+// the pull and the attach.
 func (r *Runner) Create(ctx context.Context, req *Request) (_ *Container, err error) {
 	if err := r.checkNetwork(&req.Network, req.Sysctls); err != nil {
 		return nil, err
 	}
-	img, err := r.resolveImage(ctx, req.Image)
-	if err != nil {
-		return nil, err
-	}
-	held := img.releases
-	defer func() {
-		if held != nil {
-			_ = r.rt.ReleaseUnused(held)
-		}
-	}()
-	s, err := r.buildSpec(req, img)
-	if err != nil {
-		return nil, err
-	}
-	st, err := r.rt.Prepare(container.Config{
+	cr, err := r.rt.Reserve(container.Config{
 		Name:         req.Name,
 		Labels:       req.Labels,
 		Restart:      req.Restart,
-		Spec:         s,
 		CgroupParent: req.CgroupParent,
 		Detached:     req.Detach,
 		AutoRemove:   req.AutoRemove,
-		Releases:     img.releases,
 	})
 	if err != nil {
 		return nil, err
 	}
-	held = nil // the container's state holds them now
-	c := &Container{r: r, id: st.ID, name: st.Name, detach: req.Detach, io: req.IO}
-	if err := r.setUpNetwork(ctx, st.ID, req); err != nil {
-		_ = r.rt.Remove(st.ID, true)
+	id := cr.ID()
+	if err := shim.Announce(r.rt.Store.Root(), id); err != nil {
+		return nil, errors.Join(err, cr.Abort())
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, cr.Abort())
+			_ = shim.Done()
+		}
+	}()
+	r.afterStep("recorded")
+	img, err := r.resolveImage(ctx, req.Image, id)
+	if err != nil {
+		return nil, err
+	}
+	r.afterStep("image")
+	s, err := r.buildSpec(req, img)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := cr.SetSpec(s); err != nil {
+		return nil, err
+	}
+	if err := r.setUpNetwork(ctx, id, req); err != nil {
 		return nil, err
 	}
 	r.afterStep("network")
 	if len(req.Volumes) > 0 {
-		if err := r.attachVolumes(ctx, st.ID, req.Volumes); err != nil {
-			_ = r.rt.Remove(st.ID, true)
+		if err := r.attachVolumes(ctx, id, req.Volumes); err != nil {
 			return nil, err
 		}
 		r.afterStep("volumes")
 	}
-	return c, nil
+	if err := cr.Created(); err != nil {
+		return nil, err
+	}
+	return &Container{r: r, id: id, name: cr.Name(), detach: req.Detach, io: req.IO}, nil
 }
 
 // buildSpec is the request over the image's config, as an OCI spec.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cgrun/cgrun/cgroup"
 	"github.com/cgrun/cgrun/container"
+	"github.com/cgrun/cgrun/shim"
 )
 
 // monitorGOGC keeps the monitor's heap small: it lives as long as the
@@ -53,13 +54,20 @@ func (c *Container) startDetached() error {
 	if err != nil {
 		return c.startFailed(fmt.Errorf("read monitor report: %w", err))
 	}
-	return parseStartReport(report)
+	if err := parseStartReport(report); err != nil {
+		// the monitor released it, or died before reporting: its
+		// supervisor's adopter or this removes it
+		return c.startFailed(err)
+	}
+	_ = shim.Done() // the monitor has it now
+	return nil
 }
 
 // startFailed removes a created container that could not be started
 // (nothing ran), and returns err.
 func (c *Container) startFailed(err error) error {
 	_ = c.r.rt.Remove(c.id, true)
+	_ = shim.Done()
 	return err
 }
 

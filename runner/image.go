@@ -12,22 +12,21 @@ import (
 	"github.com/cgrun/cgrun/image"
 )
 
-// rootfs is what Request.Image becomes: a root filesystem directory, what
-// was taken to provide it (released when the container goes away), and the
-// image's process defaults.
+// rootfs is what Request.Image becomes: a root filesystem directory and
+// the image's process defaults.
 type rootfs struct {
-	dir      string
-	releases []container.Release
+	dir string
 	// process is the image config's Env, Entrypoint, Cmd, WorkingDir and
 	// User; a plain directory has none but the default command.
 	process image.Process
 }
 
-// resolveImage turns Request.Image into a root filesystem: a directory is
-// used as it is; a reference is pulled into the store when needed and
-// mounted (overlayfs: the shared layers below, a private writable layer on
-// top), the mount recorded as a release of kind container.ReleaseImageMount.
-func (r *Runner) resolveImage(ctx context.Context, ref string) (*rootfs, error) {
+// resolveImage turns Request.Image into a root filesystem for container
+// id: a directory is used as it is; a reference is pulled into the store
+// when needed and mounted (overlayfs: the shared layers below, a private
+// writable layer on top), the mount recorded in the container's state as a
+// release of kind container.ReleaseImageMount before it is made.
+func (r *Runner) resolveImage(ctx context.Context, ref, id string) (*rootfs, error) {
 	if fi, err := os.Stat(ref); err == nil && fi.IsDir() {
 		abs, err := filepath.Abs(ref)
 		if err != nil {
@@ -39,23 +38,18 @@ func (r *Runner) resolveImage(ctx context.Context, ref string) (*rootfs, error) 
 	if err != nil {
 		return nil, err
 	}
-	img, err := st.Resolve(ctx, ref, r.opts.Progress)
+	mountID, err := newMountID()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.rt.Record(id, container.Release{Kind: container.ReleaseImageMount, Target: mountID, Data: st.ReleaseData()}); err != nil {
+		return nil, err
+	}
+	img, m, err := st.ResolveMount(ctx, ref, mountID, r.opts.Progress)
 	if err != nil {
 		return nil, fmt.Errorf("image %q: %w", ref, err)
 	}
-	id, err := newMountID()
-	if err != nil {
-		return nil, err
-	}
-	m, err := st.Mount(ctx, img, id)
-	if err != nil {
-		return nil, err
-	}
-	return &rootfs{
-		dir:      m.Rootfs,
-		releases: []container.Release{{Kind: container.ReleaseImageMount, Target: id, Data: st.ReleaseData()}},
-		process:  img.Process,
-	}, nil
+	return &rootfs{dir: m.Rootfs, process: img.Process}, nil
 }
 
 func newMountID() (string, error) {

@@ -8,10 +8,12 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/cgrun/cgrun/container"
+	"github.com/cgrun/cgrun/shim"
 )
 
 // MonitorArg is the first argument of a detached container's monitor when
@@ -41,6 +43,11 @@ func Monitor(root, id string, report io.WriteCloser) error {
 	if err != nil {
 		return fail(err)
 	}
+	if shim.Supervised() {
+		rt.Supervisor = container.SupervisorOf(os.Getppid())
+	}
+	rt.AfterStep = PauseAfter(os.Getenv(PauseEnv))
+	defer func() { _ = shim.Done() }()
 	st, err := rt.Store.Load(id)
 	if err != nil {
 		return fail(err)
@@ -97,7 +104,23 @@ func Monitor(root, id string, report io.WriteCloser) error {
 
 // monitorMain runs Monitor for `PROGRAM cgrun-monitor ROOT ID` (args are
 // ROOT ID) with the report on fd 3, and returns the process's exit code.
+// Started by a supervisor to adopt the container, it runs Adopt and exits
+// with the container's code.
 func monitorMain(args []string) int {
+	if len(args) == 2 && shim.Adopting() {
+		ex, err := Adopt(args[0], args[1])
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "cgrun: %v\n", err)
+			var se *container.StartError
+			if errors.As(err, &se) {
+				return se.Code
+			}
+			if ex.Code == 0 {
+				return 125
+			}
+		}
+		return ex.Code
+	}
 	report := os.NewFile(3, "start-report")
 	if len(args) != 2 || report == nil {
 		fmt.Fprintf(os.Stderr, "%s: usage: %s ROOT ID, with the start report on fd 3\n", MonitorArg, MonitorArg)
@@ -112,4 +135,131 @@ func monitorMain(args []string) int {
 		return 125
 	}
 	return 0
+}
+
+// Adopt is the life of the adopter a supervisor starts when the process
+// that ran container id (cgrun run, a monitor) died: it takes the
+// container over (container.Runtime.Adopt) and finishes what the dead one
+// would have: waits for the init through the exits the supervisor reaps,
+// records the exit, restarts it as its policy says, releases what it held,
+// removes it with AutoRemove. For a container in the foreground it
+// forwards the signals the supervisor passes on, and copies its terminal
+// between the supervisor's stdio and the kept console. A container that
+// never started is removed (a *container.StartError). It returns the
+// container's exit.
+func Adopt(root, id string) (container.Exit, error) {
+	signal.Ignore(unix.SIGHUP, unix.SIGPIPE)
+	defer func() { _ = shim.Done() }()
+	rt, err := container.NewRuntime(root, nil, nil)
+	if err != nil {
+		return container.Exit{}, err
+	}
+	rt.Supervisor = container.SupervisorOf(os.Getppid())
+	rt.AfterStep = PauseAfter(os.Getenv(PauseEnv))
+	orphans, err := newShimOrphans()
+	if err != nil {
+		return container.Exit{}, err
+	}
+	run, err := rt.Adopt(id, orphans)
+	if errors.Is(err, container.ErrNotFound) {
+		return container.Exit{}, nil // removed meanwhile (rm -f)
+	}
+	if err != nil {
+		return container.Exit{}, err
+	}
+	st := run.State()
+	if ex, ok := run.Recorded(); ok && st.Status == container.StatusExited {
+		return ex, run.Finish()
+	}
+	var copies sync.WaitGroup
+	if master := shim.Kept(consoleTag); master != nil {
+		copies.Add(1)
+		go func() {
+			defer copies.Done()
+			_, _ = io.Copy(os.Stdout, master)
+		}()
+		if !st.Detached {
+			go func() { _, _ = io.Copy(master, os.Stdin) }()
+		}
+	}
+	if !st.Detached {
+		sigs := make(chan os.Signal, 8)
+		signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
+		go func() {
+			for s := range sigs {
+				_ = run.Signal(s)
+			}
+		}()
+	}
+	var ex container.Exit
+	if st.Restart != nil && st.Restart.Name != "no" {
+		ex, err = run.WaitRestarting(func() (container.IO, error) {
+			// stdout is the log, as the monitor's was
+			return container.IO{Stdout: os.Stdout, Stderr: os.Stdout}, nil
+		})
+	} else {
+		ex, err = run.Wait()
+	}
+	waitCopies(&copies, time.Second) // what the terminal held, into the log
+	return ex, err
+}
+
+// waitCopies waits for copies, at most d.
+func waitCopies(copies *sync.WaitGroup, d time.Duration) {
+	done := make(chan struct{})
+	go func() { copies.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
+}
+
+// shimOrphans is container.Orphans over the supervisor's reaped exits.
+type shimOrphans struct {
+	exits <-chan shim.Exit
+	ready <-chan struct{}
+	seen  map[int]unix.WaitStatus
+}
+
+func newShimOrphans() (*shimOrphans, error) {
+	exits, ready, err := shim.Exits()
+	if err != nil {
+		return nil, err
+	}
+	return &shimOrphans{exits: exits, ready: ready, seen: map[int]unix.WaitStatus{}}, nil
+}
+
+// orphanGrace is how long an init that is gone may take to be reaped and
+// its exit to arrive before the exit counts as lost.
+const orphanGrace = 2 * time.Second
+
+// Exit implements container.Orphans.
+func (o *shimOrphans) Exit(pid int, gone func() bool) (unix.WaitStatus, bool) {
+	<-o.ready
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	var goneSince time.Time
+	for {
+		if ws, ok := o.seen[pid]; ok {
+			return ws, true
+		}
+		select {
+		case e, ok := <-o.exits:
+			if !ok { // the supervisor is gone: nobody reaps for us
+				o.exits = nil
+				continue
+			}
+			o.seen[e.Pid] = e.Status
+		case <-tick.C:
+			if !gone() {
+				goneSince = time.Time{}
+				continue
+			}
+			if goneSince.IsZero() {
+				goneSince = time.Now()
+			} else if time.Since(goneSince) > orphanGrace || o.exits == nil {
+				return 0, false
+			}
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/cgrun/cgrun/container"
 	"github.com/cgrun/cgrun/image"
 	"github.com/cgrun/cgrun/network"
+	"github.com/cgrun/cgrun/shim"
 	"github.com/cgrun/cgrun/volume"
 )
 
@@ -36,9 +37,11 @@ type Options struct {
 	// (default: the first of tini-static, catatonit on PATH; Debian's tini
 	// and catatonit packages).
 	Init string
-	// AfterStep, when set, hears of each step of Create once it is done
-	// and recorded ("network", "volumes"): crash tests stop the process
-	// there.
+	// AfterStep, when set, hears of each step once it is done and
+	// recorded: of Create ("recorded", "image", "network", "volumes") and
+	// of the container's run in whichever process runs it ("init",
+	// "running", "exit", "exit-recorded", "reaped", "released"). Fault
+	// tests stop the process there (PauseAfter) and kill it.
 	AfterStep func(step string)
 	// MonitorCommand makes the command that runs a detached container's
 	// monitor: a process that calls Monitor(root, id, fd 3). Nil
@@ -74,6 +77,10 @@ func New(opts Options) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
+	if shim.Supervised() {
+		rt.Supervisor = container.SupervisorOf(os.Getppid())
+	}
+	rt.AfterStep = opts.AfterStep
 	return &Runner{opts: opts, rt: rt}, nil
 }
 
@@ -117,5 +124,36 @@ func (r *Runner) imageStore() (*image.Store, error) {
 func (r *Runner) afterStep(step string) {
 	if r.opts.AfterStep != nil {
 		r.opts.AfterStep(step)
+	}
+}
+
+// PauseEnv names the step after which a cgrun process stops for good
+// (PauseAfter): set for a fault test, it reaches the monitor and the
+// adopter too.
+const PauseEnv = "CGRUN_PAUSE_AFTER"
+
+// PauseReportEnv names a file a paused process appends "STEP PID" to.
+const PauseReportEnv = "CGRUN_PAUSE_REPORT"
+
+// PauseAfter is an AfterStep for fault tests: after step stop, the
+// process says "paused after STEP (pid N)" on stderr and in the file
+// PauseReportEnv names, and blocks forever, to be killed there. nil when
+// stop is empty.
+func PauseAfter(stop string) func(string) {
+	if stop == "" {
+		return nil
+	}
+	return func(step string) {
+		if step != stop {
+			return
+		}
+		fmt.Fprintf(os.Stderr, "paused after %s (pid %d)\n", step, os.Getpid())
+		if path := os.Getenv(PauseReportEnv); path != "" {
+			if f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err == nil {
+				fmt.Fprintf(f, "%s %d\n", step, os.Getpid())
+				f.Close()
+			}
+		}
+		select {}
 	}
 }

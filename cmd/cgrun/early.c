@@ -4,9 +4,11 @@
 // It lives here, in cgrun's own binary: a program that imports cgrun's
 // packages gets no constructor that reads its argv.
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "early.h"
+#include "shim.h"
 #include "warm.h"
 
 int cgrun_command(int argc, char **argv)
@@ -38,10 +40,18 @@ int cgrun_cmd_attaches(int cmd)
 	return cmd == CGRUN_CMD_RUN || cmd == CGRUN_CMD_EXEC || cmd == CGRUN_CMD_MONITOR;
 }
 
-// glibc hands constructors the program's arguments.
+// glibc hands constructors the program's arguments. `cgrun run` gets its
+// supervisor first (package shim: a fork, the parent supervises), so that
+// everything after, the head start included, happens in the supervised
+// child. A monitor got its supervisor from the shim's own constructor.
 __attribute__((constructor)) static void cgrun_early(int argc, char **argv, char **envp)
 {
 	(void)envp;
-	if (argv && cgrun_cmd_attaches(cgrun_command(argc, argv)))
+	if (!argv)
+		return;
+	int cmd = cgrun_command(argc, argv);
+	if (cmd == CGRUN_CMD_RUN && !getenv(CGRUN_SHIM_ENV))
+		cgrun_shim_start(argv[0], NULL, NULL);
+	if (cgrun_cmd_attaches(cmd))
 		cgrun_warm_spawn();
 }

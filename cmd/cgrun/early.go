@@ -1,7 +1,7 @@
 package main
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../cgroup/warm
+#cgo CFLAGS: -I${SRCDIR}/../../cgroup/warm -I${SRCDIR}/../../shim
 #include <stdlib.h>
 #include "early.h"
 */

@@ -44,6 +44,9 @@ func execAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if st.Spec == nil { // still being created
+		return fmt.Errorf("%w: %s", container.ErrNotRunning, container.ShortID(id))
+	}
 	p := *st.Spec.Process // the container's process, with this command
 	p.Args = c.Args().Slice()[1:]
 	p.Terminal = c.Bool(flagTTY)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
@@ -40,7 +41,10 @@ type inspectLimit struct {
 func inspectAction(c *cli.Context) error {
 	var out []inspectInfo
 	err := eachContainer(c, func(rt *container.Runtime, id string) error {
-		st, err := rt.Store.Load(id)
+		st, err := rt.Reconcile(id)
+		if err == nil && st == nil {
+			err = fmt.Errorf("%w: %s", container.ErrNotFound, c.Args().First())
+		}
 		if err != nil {
 			return err
 		}
@@ -49,7 +53,7 @@ func inspectAction(c *cli.Context) error {
 		if st.Detached {
 			info.LogPath = rt.Store.LogPath(id)
 		}
-		if info.Running && len(st.CgroupPaths) > 0 {
+		if info.Running && len(st.CgroupPaths) > 0 && st.Spec != nil {
 			if n, err := cgroup.OOMEvents(cgroup.Paths(st.CgroupPaths)); err == nil {
 				st.OOMEvents = n
 			}

@@ -54,12 +54,19 @@ func psAction(c *cli.Context) error {
 	}
 	entries := []psEntry{}
 	for _, st := range all {
+		// a container nobody answers for any more (its runner and its
+		// supervisor died) is settled first
+		if st, err = rt.Reconcile(st.ID); st == nil || err != nil {
+			if st == nil {
+				continue
+			}
+		}
 		running := st.Status != container.StatusExited && rt.Running(st.ID)
 		if !running && !c.Bool("all") {
 			continue
 		}
 		e := psEntry{ID: st.ID, Name: st.Name, Status: statusText(rt, st), Running: running,
-			ExitCode: st.ExitCode, Created: st.Created, Command: strings.Join(st.Spec.Process.Args, " "), Restarts: st.RestartCount}
+			ExitCode: st.ExitCode, Created: st.Created, Command: commandLine(st), Restarts: st.RestartCount}
 		if running {
 			e.Pid = st.Pid
 		}
@@ -90,4 +97,12 @@ func psAction(c *cli.Context) error {
 		return tw.Flush()
 	}
 	return nil
+}
+
+// commandLine is a container's command line, "" while it is being created.
+func commandLine(st *container.State) string {
+	if st.Spec == nil || st.Spec.Process == nil {
+		return ""
+	}
+	return strings.Join(st.Spec.Process.Args, " ")
 }

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cgrun/cgrun/container"
+	"github.com/cgrun/cgrun/runner"
 )
 
 // Flags of run that are not limits.
@@ -65,7 +66,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: flagRootfs, Usage: "root filesystem directory (instead of IMAGE)", Category: catContainer},
 		&cli.StringFlag{Name: flagEntrypoint, Usage: "override the image's entrypoint (\"\" clears it)", Category: catContainer},
 		&cli.StringFlag{Name: flagRestart, Value: "no", Usage: "restart policy of a detached container: no, on-failure[:N], always, unless-stopped", Category: catContainer},
-		&cli.StringFlag{Name: flagPauseAfter, Hidden: true, Usage: "testing: stop after this step of the container's creation (network, volumes)"},
+		&cli.StringFlag{Name: flagPauseAfter, Hidden: true, EnvVars: []string{runner.PauseEnv}, Usage: "testing: stop for good after this step (runner.Options.AfterStep)"},
 	}
 }
 
@@ -74,18 +75,7 @@ func runFlags() []cli.Flag {
 const flagPauseAfter = "pause-after"
 
 // pauseAfter is the runner's AfterStep for --pause-after.
-func pauseAfter(c *cli.Context) func(string) {
-	stop := c.String(flagPauseAfter)
-	if stop == "" {
-		return nil
-	}
-	return func(step string) {
-		if step == stop {
-			fmt.Fprintf(c.App.ErrWriter, "paused after %s\n", step)
-			select {}
-		}
-	}
-}
+func pauseAfter(c *cli.Context) func(string) { return runner.PauseAfter(c.String(flagPauseAfter)) }
 
 // runAction translates the command line into a request, has the runner
 // create the container, and starts it: in the foreground with cgrun's

@@ -162,14 +162,19 @@ func (c *Cgrun) cleanup() {
 }
 
 // Leftovers lists what the harness's containers left behind: state
-// entries under Root, cgroups under Parent, mounts under Root.
+// entries under Root (directories being removed and names included),
+// cgroups under Parent, mounts under Root.
 func (c *Cgrun) Leftovers() []string {
 	var left []string
 	ents, _ := os.ReadDir(c.Root)
 	for _, e := range ents {
-		if !strings.HasPrefix(e.Name(), ".") {
+		if !strings.HasPrefix(e.Name(), ".") || strings.HasPrefix(e.Name(), ".removed-") {
 			left = append(left, "state "+filepath.Join(c.Root, e.Name()))
 		}
+	}
+	names, _ := os.ReadDir(filepath.Join(c.Root, ".names"))
+	for _, e := range names {
+		left = append(left, "name "+e.Name())
 	}
 	for _, d := range c.CgroupDirs("*") {
 		left = append(left, "cgroup "+d)

@@ -21,7 +21,19 @@ type Lock struct{ f *os.File }
 // Acquire opens (creating, 0600) path and takes flock how on it
 // (unix.LOCK_SH or unix.LOCK_EX, with unix.LOCK_NB: ErrLocked when held).
 func Acquire(path string, how int) (*Lock, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	return acquire(path, os.O_CREATE, how)
+}
+
+// AcquireExisting is Acquire on a lock file that must exist already: it
+// creates nothing, so probing the lock of something being removed cannot
+// put a file back into a directory on its way out. A missing file is an
+// error that matches os.ErrNotExist.
+func AcquireExisting(path string, how int) (*Lock, error) {
+	return acquire(path, 0, how)
+}
+
+func acquire(path string, create, how int) (*Lock, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|create|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}

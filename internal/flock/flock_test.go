@@ -1,6 +1,7 @@
 package flock
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -35,4 +36,16 @@ func TestExclusiveAndShared(t *testing.T) {
 func TestAcquireReportsThePath(t *testing.T) {
 	_, err := Acquire(filepath.Join(t.TempDir(), "missing", "l"), unix.LOCK_EX)
 	require.ErrorContains(t, err, "missing/l")
+}
+
+func TestAcquireExistingCreatesNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "l")
+	_, err := AcquireExisting(path, unix.LOCK_SH|unix.LOCK_NB)
+	require.ErrorIs(t, err, os.ErrNotExist)
+	require.NoFileExists(t, path)
+	l, err := Acquire(path, unix.LOCK_EX)
+	require.NoError(t, err)
+	_, err = AcquireExisting(path, unix.LOCK_SH|unix.LOCK_NB)
+	require.ErrorIs(t, err, ErrLocked)
+	l.Unlock()
 }

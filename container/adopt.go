@@ -1,0 +1,262 @@
+package container
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/opencontainers/runc/libcontainer"
+	"golang.org/x/sys/unix"
+)
+
+// ErrExitLost: the container's process ended and nobody saw how (its
+// runner and its supervisor both died): the exit code is unknown.
+var ErrExitLost = errors.New("the container's process ended unseen: its runner and its supervisor died, the exit code is lost")
+
+// Orphans gives the exits of processes this one did not start: a
+// supervisor that reaped the init of a container whose runner died (see
+// package shim).
+type Orphans interface {
+	// Exit waits for process pid to end and returns its wait status. ok is
+	// false when it ended unseen: gone reports whether it has ended, for an
+	// exit that no longer comes.
+	Exit(pid int, gone func() bool) (status unix.WaitStatus, ok bool)
+}
+
+// Supervisor is the process that outlives the runner of a container and
+// reaps its init should the runner die: its PID and start time (against
+// PID reuse). The zero value is none.
+type Supervisor struct {
+	Pid   int    `json:"pid"`
+	Start uint64 `json:"start"`
+}
+
+// SupervisorOf returns pid as a Supervisor (zero when it is not running).
+func SupervisorOf(pid int) Supervisor {
+	start, err := processStart(pid)
+	if err != nil {
+		return Supervisor{}
+	}
+	return Supervisor{Pid: pid, Start: start}
+}
+
+// Alive reports whether the supervisor still runs.
+func (s Supervisor) Alive() bool {
+	if s.Pid <= 0 {
+		return false
+	}
+	start, err := processStart(s.Pid)
+	return err == nil && start == s.Start
+}
+
+// processStart reads a process's start time (clock ticks since boot,
+// field 22 of /proc/PID/stat).
+func processStart(pid int) (uint64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// the command may hold spaces and parentheses: fields follow the last ')'
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, errors.New("bad stat")
+	}
+	f := bytes.Fields(b[i+1:])
+	if len(f) < 20 {
+		return 0, errors.New("bad stat")
+	}
+	// f[0] is field 3 (state); start time is field 22
+	if f[0][0] == 'Z' || f[0][0] == 'X' {
+		return 0, errors.New("process ended")
+	}
+	return strconv.ParseUint(string(f[19]), 10, 64)
+}
+
+// tended reports whether a process answers for container st: its owner
+// (the runner or monitor that waits for it) or, between the owner's death
+// and its adopter's start, its supervisor.
+func (r *Runtime) tended(st *State) bool {
+	return r.Store.OwnerAlive(st.ID) || st.Supervisor.Alive()
+}
+
+// Adopt takes over container id, whose runner died, for the adopter its
+// supervisor started: this process becomes its owner, and orphans gives
+// the exit of its init, which the supervisor reaps. The returned Running
+// waits (Wait, WaitRestarting) and releases as the runner would have. A
+// container that never started (its runner died creating or starting it)
+// is removed with what it held: the error is then a *StartError (125).
+func (r *Runtime) Adopt(id string, orphans Orphans) (*Running, error) {
+	owner, err := r.Store.takeOwnership(id)
+	if err != nil {
+		return nil, err
+	}
+	run := &Running{rt: r, owner: owner, orphans: orphans}
+	st, err := r.Store.Load(id)
+	if err != nil {
+		owner.Unlock()
+		return nil, err
+	}
+	run.st = st
+	lc, lerr := libcontainer.Load(r.Store.runcRoot(id), id)
+	var status libcontainer.Status = libcontainer.Stopped
+	if lerr == nil {
+		run.lc = lc
+		if s, err := lc.Status(); err == nil {
+			status = s
+		}
+		if lst, err := lc.State(); err == nil {
+			run.adoptedPid = lst.InitProcessPid
+			if st.CgroupPaths == nil {
+				run.st.CgroupPaths = lst.CgroupPaths
+			}
+		}
+	}
+	switch {
+	case st.Status == StatusExited:
+		return run, nil
+	case st.Status == StatusRestarting:
+		return run, nil
+	case st.Status == StatusRunning:
+		return run, nil
+	case st.Creating || status != libcontainer.Running:
+		// created, or started up to libcontainer's init and no further:
+		// the user's process never ran
+		se := &StartError{Code: 125, Err: fmt.Errorf("container %s: its runner died before it started", ShortID(id))}
+		if lerr == nil && status != libcontainer.Stopped {
+			_ = lc.Signal(unix.SIGKILL)
+		}
+		if rerr := run.failed(id, se); rerr != nil {
+			return nil, errors.Join(se, rerr)
+		}
+		run.remove(id)
+		return nil, se
+	default:
+		// the user's process runs, but the runner died before recording
+		// it: record it now
+		run.st, err = r.Store.update(id, func(s *State) error {
+			s.Status = StatusRunning
+			s.Pid = run.adoptedPid
+			s.StartedAt = time.Now().UTC()
+			return nil
+		})
+		if err != nil {
+			owner.Unlock()
+			return nil, err
+		}
+		return run, nil
+	}
+}
+
+// remove deletes a container that failed and was released (its state
+// recorded why), whatever its AutoRemove: it never ran.
+func (run *Running) remove(id string) {
+	_ = run.rt.removeDir(id, run.st.Name)
+}
+
+// waitAdopted waits for the init of an adopted container through the
+// supervisor's reaped exits.
+func (run *Running) waitAdopted() (Exit, error) {
+	if run.orphans == nil || run.adoptedPid <= 0 {
+		return Exit{}, ErrExitLost
+	}
+	gone := func() bool {
+		if run.lc == nil {
+			return true
+		}
+		s, err := run.lc.Status()
+		return err != nil || s == libcontainer.Stopped
+	}
+	ws, ok := run.orphans.Exit(run.adoptedPid, gone)
+	if !ok {
+		return Exit{}, ErrExitLost
+	}
+	if ws.Signaled() {
+		return Exit{Code: 128 + int(ws.Signal()), Signal: ws.Signal()}, nil
+	}
+	return Exit{Code: ws.ExitStatus()}, nil
+}
+
+// recordLost records that the container ended with its exit unseen.
+func (run *Running) recordLost() {
+	if st, err := run.rt.Store.update(run.st.ID, func(s *State) error {
+		s.Status = StatusExited
+		s.ExitCode = nil
+		s.Error = ErrExitLost.Error()
+		s.FinishedAt = time.Now().UTC()
+		return nil
+	}); err == nil {
+		run.st = st
+	}
+}
+
+// Recorded is the exit of an adopted container that was recorded before
+// its runner died (status exited or restarting): what Wait would return.
+func (run *Running) Recorded() (Exit, bool) {
+	if run.st.ExitCode == nil || (run.st.Status != StatusExited && run.st.Status != StatusRestarting) {
+		return Exit{}, false
+	}
+	ex := Exit{Code: *run.st.ExitCode, OOMKilled: run.st.OOMKilled}
+	if ex.Code > 128 {
+		ex.Signal = syscall.Signal(ex.Code - 128)
+	}
+	return ex, true
+}
+
+// Finish releases an adopted container that had ended already, as Wait
+// does after the exit, and removes it with AutoRemove.
+func (run *Running) Finish() error { return run.finish(run.st.ID) }
+
+// Reconcile settles container id when nobody answers for it any more (its
+// runner and its supervisor died, or it was run by a program with no
+// supervisor): a container its creator left half made is removed; one
+// whose process ended is recorded as exited (the exit code lost), released
+// and, with AutoRemove, removed; one left half released is released. A
+// container that somebody tends, or whose process still runs, is left as
+// it is. It returns the state (nil when removed).
+func (r *Runtime) Reconcile(id string) (*State, error) {
+	st, err := r.Store.Load(id)
+	if err != nil {
+		return nil, err
+	}
+	if st.Status == StatusExited && len(st.Releases) == 0 && !st.Creating {
+		return st, nil
+	}
+	if r.tended(st) || (st.Status == StatusCreated && !st.Creating) {
+		return st, nil
+	}
+	owner, err := r.Store.takeOwnership(id)
+	if err != nil { // somebody took it meanwhile
+		return r.Store.Load(id)
+	}
+	run := &Running{rt: r, owner: owner}
+	if st, err = r.Store.Load(id); err != nil {
+		owner.Unlock()
+		return nil, err
+	}
+	run.st = st
+	if st.Creating {
+		defer owner.Unlock()
+		if err := r.release(id, nil); err != nil {
+			return st, err
+		}
+		return nil, r.removeDir(id, st.Name)
+	}
+	if st.Status != StatusExited {
+		lc, lerr := libcontainer.Load(r.Store.runcRoot(id), id)
+		if lerr == nil {
+			if s, err := lc.Status(); err == nil && s != libcontainer.Stopped {
+				owner.Unlock() // still runs: leave it be
+				return st, nil
+			}
+			run.lc = lc
+		}
+		run.recordLost()
+	}
+	err = run.finish(id)
+	st, _ = r.Store.Load(id)
+	return st, err
+}

@@ -1,0 +1,156 @@
+package testutil
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Paused is a cgrun command stopped for good after a step of its work
+// (--pause-after STEP, or CGRUN_PAUSE_AFTER for the processes it starts),
+// for a fault test to kill there. Supervisor is the PID the test started
+// (cgrun's supervisor, package shim); Runner the cgrun process under it
+// that does the work.
+type Paused struct {
+	t          testing.TB
+	cmd        *exec.Cmd
+	cancel     context.CancelFunc
+	Supervisor int
+	Runner     int
+	mu         sync.Mutex
+	stderr     strings.Builder
+	stdout     strings.Builder
+	done       chan struct{}
+	waitErr    error
+}
+
+// StartPaused starts `cgrun --root ROOT ARGS...` and waits until it says
+// it paused after step ("paused after STEP" on stderr), at most a minute.
+func (c *Cgrun) StartPaused(step string, args ...string) *Paused {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	cmd := exec.CommandContext(ctx, c.Bin, append([]string{"--root", c.Root}, args...)...)
+	cmd.Env = append(os.Environ(), "CGRUN_PAUSE_AFTER="+step)
+	p := &Paused{t: c.t, cmd: cmd, cancel: cancel, done: make(chan struct{})}
+	errPipe, err := cmd.StderrPipe()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	outPipe, err := cmd.StdoutPipe()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	p.Supervisor = cmd.Process.Pid
+	c.t.Cleanup(func() { p.cancel(); <-p.done })
+	paused := make(chan struct{})
+	var once sync.Once
+	var copies sync.WaitGroup
+	copies.Add(2)
+	go func() {
+		defer copies.Done()
+		sc := bufio.NewScanner(errPipe)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.stderr.WriteString(sc.Text() + "\n")
+			p.mu.Unlock()
+			if strings.Contains(sc.Text(), "paused after "+step) {
+				once.Do(func() { close(paused) })
+			}
+		}
+	}()
+	go func() {
+		defer copies.Done()
+		b, _ := io.ReadAll(outPipe)
+		p.mu.Lock()
+		p.stdout.Write(b)
+		p.mu.Unlock()
+	}()
+	go func() {
+		copies.Wait()
+		p.waitErr = cmd.Wait()
+		close(p.done)
+	}()
+	select {
+	case <-paused:
+	case <-p.done:
+		c.t.Fatalf("cgrun %s ended before pausing after %s: %s", strings.Join(args, " "), step, p.Stderr())
+	case <-time.After(time.Minute):
+		c.t.Fatalf("cgrun %s did not pause after %s in a minute: %s", strings.Join(args, " "), step, p.Stderr())
+	}
+	p.Runner = p.child(p.Supervisor)
+	return p
+}
+
+// Stderr is what the command wrote to stderr so far.
+func (p *Paused) Stderr() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.String()
+}
+
+// child is the one child of pid that runs cgrun (the supervised process),
+// or pid itself when it has none (no supervisor).
+func (p *Paused) child(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	if err != nil {
+		return pid
+	}
+	for _, f := range strings.Fields(string(b)) {
+		c, _ := strconv.Atoi(f)
+		if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", c)); strings.TrimSpace(string(comm)) != "cgrun-shim" {
+			exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", c))
+			if self, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); exe == self {
+				return c
+			}
+		}
+	}
+	return pid
+}
+
+// KillRunner SIGKILLs the cgrun process that does the work.
+func (p *Paused) KillRunner() {
+	p.t.Helper()
+	if err := syscall.Kill(p.Runner, syscall.SIGKILL); err != nil {
+		p.t.Fatalf("kill runner %d: %v", p.Runner, err)
+	}
+}
+
+// KillSupervisor SIGKILLs the process the test started.
+func (p *Paused) KillSupervisor() {
+	p.t.Helper()
+	if err := syscall.Kill(p.Supervisor, syscall.SIGKILL); err != nil {
+		p.t.Fatalf("kill supervisor %d: %v", p.Supervisor, err)
+	}
+}
+
+// Wait waits for the command (the supervisor) to end, at most timeout, and
+// returns its result; -1 as the code when it was killed.
+func (p *Paused) Wait(timeout time.Duration) Result {
+	p.t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(timeout):
+		p.t.Fatalf("cgrun did not end %v after the fault: %s", timeout, p.Stderr())
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r := Result{Stdout: strings.TrimSpace(p.stdout.String()), Stderr: strings.TrimSpace(p.stderr.String())}
+	var ee *exec.ExitError
+	if errors.As(p.waitErr, &ee) {
+		r.Code = ee.ExitCode()
+	}
+	return r
+}
