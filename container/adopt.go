@@ -212,48 +212,65 @@ func (run *Running) Finish() error { return run.finish(run.st.ID) }
 
 // Reconcile settles container id when nobody answers for it any more (its
 // runner and its supervisor died, or it was run by a program with no
-// supervisor): a container its creator left half made is removed; one
-// whose process ended is recorded as exited (the exit code lost), released
-// and, with AutoRemove, removed; one left half released is released. A
-// container that somebody tends, or whose process still runs, is left as
-// it is. It returns the state (nil when removed).
+// supervisor): a container its creator left half made, or whose start was
+// cut short before the user's process ran, is removed with what it held;
+// one whose process ended is recorded as exited (the exit code lost when
+// it was not recorded), released and, with AutoRemove, removed; one left
+// half released is released. A container somebody tends, one created and
+// not started, and one whose process still runs are left as they are. It
+// returns the state (nil when removed).
 func (r *Runtime) Reconcile(id string) (*State, error) {
 	st, err := r.Store.Load(id)
 	if err != nil {
 		return nil, err
 	}
-	if st.Status == StatusExited && len(st.Releases) == 0 && !st.Creating {
+	if st.Status == StatusExited && len(st.Releases) == 0 && !st.Creating && !st.AutoRemove {
 		return st, nil
 	}
-	if r.tended(st) || (st.Status == StatusCreated && !st.Creating) {
+	if r.tended(st) {
 		return st, nil
+	}
+	lcStatus := libcontainer.Stopped
+	lc, lerr := libcontainer.Load(r.Store.runcRoot(id), id)
+	if lerr == nil {
+		if s, err := lc.Status(); err == nil {
+			lcStatus = s
+		}
+	} else {
+		lc = nil
+	}
+	switch {
+	case st.Creating:
+	case st.Status == StatusCreated && lc == nil:
+		return st, nil // created, never started: a container to start later
+	case lcStatus == libcontainer.Running && st.Status != StatusExited:
+		return st, nil // runs, unsupervised: settled once it ends
 	}
 	owner, err := r.Store.takeOwnership(id)
 	if err != nil { // somebody took it meanwhile
 		return r.Store.Load(id)
 	}
-	run := &Running{rt: r, owner: owner}
+	run := &Running{rt: r, owner: owner, lc: lc}
 	if st, err = r.Store.Load(id); err != nil {
 		owner.Unlock()
 		return nil, err
 	}
 	run.st = st
-	if st.Creating {
-		defer owner.Unlock()
-		if err := r.release(id, nil); err != nil {
+	switch {
+	case st.Creating || st.Status == StatusCreated:
+		// made or started halfway: the user's process never ran
+		if lc != nil && lcStatus != libcontainer.Stopped {
+			_ = lc.Signal(unix.SIGKILL)
+		}
+		se := &StartError{Code: 125, Err: fmt.Errorf("container %s: its runner died before it started", ShortID(id))}
+		if err := run.failed(id, se); err != nil {
 			return st, err
 		}
-		return nil, r.removeDir(id, st.Name)
-	}
-	if st.Status != StatusExited {
-		lc, lerr := libcontainer.Load(r.Store.runcRoot(id), id)
-		if lerr == nil {
-			if s, err := lc.Status(); err == nil && s != libcontainer.Stopped {
-				owner.Unlock() // still runs: leave it be
-				return st, nil
-			}
-			run.lc = lc
-		}
+		run.remove(id)
+		return nil, nil
+	case st.Status == StatusRestarting && st.ExitCode != nil:
+		run.markExited(id) // between two runs: the last exit is on record
+	case st.Status != StatusExited:
 		run.recordLost()
 	}
 	err = run.finish(id)

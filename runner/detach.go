@@ -55,7 +55,15 @@ func (c *Container) startDetached() error {
 		return c.startFailed(fmt.Errorf("read monitor report: %w", err))
 	}
 	if err := parseStartReport(report); err != nil {
-		// the monitor released it, or died before reporting: its
+		if errors.Is(err, errNoReport) {
+			// the monitor died before reporting: the container started
+			// if its process ran (the monitor's supervisor adopted it)
+			if st, lerr := rt.Store.Load(c.id); lerr == nil && !st.StartedAt.IsZero() && st.Pid > 0 {
+				_ = shim.Done()
+				return nil
+			}
+		}
+		// the monitor released it, or died before the start: its
 		// supervisor's adopter or this removes it
 		return c.startFailed(err)
 	}
@@ -70,6 +78,9 @@ func (c *Container) startFailed(err error) error {
 	_ = shim.Done()
 	return err
 }
+
+// errNoReport: the monitor ended without reporting the start.
+var errNoReport = errors.New("the monitor ended before the container started (see its log)")
 
 // startReport is the monitor's report of the start, one JSON object on fd
 // 3: OK, or the error with its exit code and, when the refusal came from
@@ -121,7 +132,7 @@ func formatStartReport(err error) []byte {
 func parseStartReport(b []byte) error {
 	var rep startReport
 	if err := json.Unmarshal(b, &rep); err != nil || (!rep.OK && rep.Message == "") {
-		return &container.StartError{Code: 125, Err: errors.New("the monitor ended before the container started (see its log)")}
+		return &container.StartError{Code: 125, Err: errNoReport}
 	}
 	if rep.OK {
 		return nil

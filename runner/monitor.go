@@ -155,7 +155,7 @@ func Adopt(root, id string) (container.Exit, error) {
 		return container.Exit{}, err
 	}
 	rt.Supervisor = container.SupervisorOf(os.Getppid())
-	rt.AfterStep = PauseAfter(os.Getenv(PauseEnv))
+	rt.AfterStep = PauseAfter(os.Getenv(PauseAdopterEnv))
 	orphans, err := newShimOrphans()
 	if err != nil {
 		return container.Exit{}, err

@@ -11,6 +11,7 @@ import (
 	"github.com/cgrun/cgrun/network"
 	"github.com/cgrun/cgrun/shim"
 	"github.com/cgrun/cgrun/volume"
+	"golang.org/x/sys/unix"
 )
 
 // Options say where a Runner keeps things and whom it tells. The zero
@@ -132,13 +133,17 @@ func (r *Runner) afterStep(step string) {
 // adopter too.
 const PauseEnv = "CGRUN_PAUSE_AFTER"
 
+// PauseAdopterEnv is PauseEnv for an adopter (it inherits the environment
+// of the process it replaces, PauseEnv included).
+const PauseAdopterEnv = "CGRUN_PAUSE_ADOPTER_AFTER"
+
 // PauseReportEnv names a file a paused process appends "STEP PID" to.
 const PauseReportEnv = "CGRUN_PAUSE_REPORT"
 
 // PauseAfter is an AfterStep for fault tests: after step stop, the
 // process says "paused after STEP (pid N)" on stderr and in the file
-// PauseReportEnv names, and blocks forever, to be killed there. nil when
-// stop is empty.
+// PauseReportEnv names, and stops itself (SIGSTOP), to be killed there or
+// continued (SIGCONT). nil when stop is empty.
 func PauseAfter(stop string) func(string) {
 	if stop == "" {
 		return nil
@@ -154,6 +159,6 @@ func PauseAfter(stop string) func(string) {
 				f.Close()
 			}
 		}
-		select {}
+		_ = unix.Kill(os.Getpid(), unix.SIGSTOP)
 	}
 }

@@ -325,8 +325,11 @@ static void reap(void)
 	pid_t p;
 	while ((p = waitpid(-1, &st, WNOHANG | WUNTRACED | WCONTINUED)) > 0) {
 		if (p == S.child) {
-			if (WIFSTOPPED(st))
-				child_stopped();
+			if (WIFSTOPPED(st)) {
+				int sig = WSTOPSIG(st);
+				if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+					child_stopped();
+			}
 			else if (!WIFCONTINUED(st))
 				child_ended(st);
 		} else if (WIFEXITED(st) || WIFSIGNALED(st)) {

@@ -34,27 +34,41 @@ type Paused struct {
 	waitErr    error
 }
 
-// StartPaused starts `cgrun --root ROOT ARGS...` and waits until it says
-// it paused after step ("paused after STEP" on stderr), at most a minute.
+// StartPaused starts `cgrun --root ROOT ARGS...` and waits until it, or
+// a process it started, says it paused after step ("paused after STEP" on
+// stderr, or "STEP PID" in the file CGRUN_PAUSE_REPORT names), at most a
+// minute.
 func (c *Cgrun) StartPaused(step string, args ...string) *Paused {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	cmd := exec.CommandContext(ctx, c.Bin, append([]string{"--root", c.Root}, args...)...)
 	cmd.Env = append(os.Environ(), "CGRUN_PAUSE_AFTER="+step)
 	p := &Paused{t: c.t, cmd: cmd, cancel: cancel, done: make(chan struct{})}
-	errPipe, err := cmd.StderrPipe()
+	// plain pipes, not exec's: the command's end is one the container may
+	// hold past cgrun's exit, and Wait must not wait for it
+	errPipe, errW, err := os.Pipe()
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	outPipe, err := cmd.StdoutPipe()
+	outPipe, outW, err := os.Pipe()
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	cmd.Stdout, cmd.Stderr = outW, errW
+	err = cmd.Start()
+	outW.Close()
+	errW.Close()
+	if err != nil {
 		c.t.Fatal(err)
 	}
 	p.Supervisor = cmd.Process.Pid
-	c.t.Cleanup(func() { p.cancel(); <-p.done })
+	c.t.Cleanup(func() {
+		KillIfStopped(p.Runner) // a pause the test did not resolve
+		p.cancel()
+		<-p.done
+		errPipe.Close()
+		outPipe.Close()
+	})
 	paused := make(chan struct{})
 	var once sync.Once
 	var copies sync.WaitGroup
@@ -79,19 +93,68 @@ func (c *Cgrun) StartPaused(step string, args ...string) *Paused {
 		p.mu.Unlock()
 	}()
 	go func() {
-		copies.Wait()
 		p.waitErr = cmd.Wait()
+		// what it wrote last, unless something else holds its output
+		readers := make(chan struct{})
+		go func() { copies.Wait(); close(readers) }()
+		select {
+		case <-readers:
+		case <-time.After(200 * time.Millisecond):
+		}
 		close(p.done)
 	}()
-	select {
-	case <-paused:
-	case <-p.done:
-		c.t.Fatalf("cgrun %s ended before pausing after %s: %s", strings.Join(args, " "), step, p.Stderr())
-	case <-time.After(time.Minute):
-		c.t.Fatalf("cgrun %s did not pause after %s in a minute: %s", strings.Join(args, " "), step, p.Stderr())
+	// a process cgrun starts (the monitor) reports its pause in the file
+	// CGRUN_PAUSE_REPORT names
+	report := os.Getenv("CGRUN_PAUSE_REPORT")
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(time.Minute)
+	done := p.done
+wait:
+	for {
+		select {
+		case <-paused:
+			break wait
+		case <-tick.C:
+			if b, err := os.ReadFile(report); report != "" && err == nil && strings.HasPrefix(string(b), step+" ") {
+				break wait
+			}
+		case <-done:
+			if report != "" { // a process it started pauses later
+				done = nil
+				continue
+			}
+			c.t.Fatalf("cgrun %s ended before pausing after %s: %s", strings.Join(args, " "), step, p.Stderr())
+		case <-deadline:
+			c.t.Fatalf("cgrun %s did not pause after %s in a minute: %s", strings.Join(args, " "), step, p.Stderr())
+		}
 	}
 	p.Runner = p.child(p.Supervisor)
+	if report == "" {
+		WaitStopped(c.t, p.Runner)
+	}
 	return p
+}
+
+// WaitStopped waits until process pid has stopped itself (a pause: state
+// T), at most ten seconds, so a SIGCONT sent after cannot come first.
+func WaitStopped(t testing.TB, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			t.Fatalf("process %d: %v", pid, err)
+		}
+		i := strings.LastIndexByte(string(b), ')')
+		if f := strings.Fields(string(b)[i+1:]); len(f) > 0 && (f[0] == "T" || f[0] == "t") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d did not stop in 10 s", pid)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // Stderr is what the command wrote to stderr so far.
@@ -153,4 +216,17 @@ func (p *Paused) Wait(timeout time.Duration) Result {
 		r.Code = ee.ExitCode()
 	}
 	return r
+}
+
+// KillIfStopped SIGKILLs process pid when it is stopped (a pause nobody
+// resolved), so a test's cleanup never waits on it.
+func KillIfStopped(pid int) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if f := strings.Fields(string(b)[i+1:]); len(f) > 0 && (f[0] == "T" || f[0] == "t") {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
 }
