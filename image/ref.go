@@ -3,6 +3,7 @@ package image
 import (
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -112,4 +113,18 @@ func (r Reference) String() string {
 	default:
 		return r.Name
 	}
+}
+
+// nameRe is a store name given by the user (image import NAME): Docker's
+// reference grammar, [DOMAIN[:PORT]/]PATH[:TAG], lowercase path
+// components of letters and digits joined by '.', '_' or '-'.
+var nameRe = regexp.MustCompile(`^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$`)
+
+// ValidName checks an image name given for the store: Docker's
+// [DOMAIN[:PORT]/]NAME[:TAG], at most 255 characters.
+func ValidName(name string) error {
+	if len(name) > 255 || !nameRe.MatchString(name) {
+		return fmt.Errorf("%w: image name %q: must be [DOMAIN[:PORT]/]NAME[:TAG], NAME lowercase letters and digits in components joined by '.', '_', '-' and '/'", ErrBadReference, name)
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package image
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -73,4 +74,17 @@ func canonicalArg(r Reference) string {
 		return prefixRegistry + r.String()
 	}
 	return r.String()
+}
+
+func TestValidName(t *testing.T) {
+	for _, ok := range []string{"x", "db:1", "library/alpine:3.19", "localhost:5000/team/app:v1.2", "reg.example.org/a-b/c_d.e"} {
+		if err := ValidName(ok); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "../../x", "/abs", "a/../b", "A", "a//b", "a:", "-a", "a b", "a\nb", strings.Repeat("a", 256)} {
+		if err := ValidName(bad); !errors.Is(err, ErrBadReference) {
+			t.Errorf("%q accepted (%v)", bad, err)
+		}
+	}
 }

@@ -14,6 +14,8 @@ import (
 func (s *Store) Pull(ctx context.Context, ref Reference, name string, p Progress) (*Image, error) {
 	if name == "" {
 		name = ref.String()
+	} else if err := ValidName(name); err != nil {
+		return nil, err
 	}
 	l, err := s.lock(gcLock, unix.LOCK_SH)
 	if err != nil {

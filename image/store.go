@@ -60,7 +60,24 @@ func Open(root string, opts ...Option) (*Store, error) {
 			return nil, fmt.Errorf("image store: %w", err)
 		}
 	}
+	s.sweepTmp()
 	return s, nil
+}
+
+// sweepTmp deletes what interrupted writes (a pull killed mid-unpack) left
+// in tmp/, when no pull, mount or rmi runs: every write into tmp/ happens
+// under gc.lock, so with it held exclusive nothing there is in use.
+func (s *Store) sweepTmp() {
+	l, err := s.lock(gcLock, unix.LOCK_EX|unix.LOCK_NB)
+	if err != nil {
+		return // in use: the next open sweeps
+	}
+	defer l.Unlock()
+	dir := filepath.Join(s.root, "tmp")
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+	}
 }
 
 // Root is the store's directory.

@@ -59,3 +59,25 @@ func TestPidsLimitForkFails(t *testing.T) {
 		t.Errorf("container %s ended early (status %q); the host check did not run beside a full container", ctr.ID, s.Status)
 	}
 }
+
+// exec into a container at its pids limit is refused in one line (126),
+// not with the Go runtime's dump of the init that could not start a
+// thread; with room again, exec works and its stderr passes through.
+func TestExecAtPidsLimit(t *testing.T) {
+	c := seedEnv(t)
+	ctr := seedStart(t, c, []string{"--pids-limit", "10"}, "sh", "-c", forkLoop)
+	if !waitUntil(20*time.Second, func() bool { return strings.Contains(c.Cmd("logs", ctr.ID).Stdout, "fork-loop-ended") }) {
+		t.Fatal("the fork loop did not end within 20s")
+	}
+	r := c.Cmd("exec", ctr.ID, "true")
+	if r.Code != 126 || strings.Count(r.Stderr, "\n") > 0 || !strings.Contains(r.Stderr, "pids limit") {
+		t.Errorf("exec at the pids limit: %s; want 126 and one line naming the pids limit", r)
+	}
+	if r := c.Cmd("update", "--pids-limit", "100", ctr.ID); r.Code != 0 {
+		t.Fatalf("update: %s", r)
+	}
+	r = c.Cmd("exec", ctr.ID, "sh", "-c", "echo out; echo err >&2; exit 3")
+	if r.Code != 3 || r.Stdout != "out" || r.Stderr != "err" {
+		t.Errorf("exec with room: %s; want 3, out, err", r)
+	}
+}

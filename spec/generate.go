@@ -2,6 +2,7 @@ package spec
 
 import (
 	"maps"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -15,6 +16,12 @@ import (
 func Generate(o *Options) (*specs.Spec, error) {
 	if o == nil {
 		o = &Options{}
+	}
+	if err := ValidHostname(o.Hostname); err != nil {
+		return nil, err
+	}
+	if o.CgroupsPath != "" && !strings.HasPrefix(o.CgroupsPath, "/") {
+		return nil, &FlagError{Flag: "cgroups-path", Value: o.CgroupsPath, Rule: "must be an absolute cgroup path", Err: ErrSyntax}
 	}
 	h := o.Host
 	if h == nil {
@@ -78,4 +85,28 @@ func process(o *Options) *specs.Process {
 		p.Env = append(p.Env, "TERM=xterm")
 	}
 	return p
+}
+
+// ValidHostname checks a container's host name: empty (the default), or
+// 1 to 64 bytes (the kernel's limit) of letters, digits, '-' and '.',
+// dot-separated labels that do not start or end with '-' (RFC 1123).
+func ValidHostname(h string) error {
+	if h == "" {
+		return nil
+	}
+	bad := len(h) > 64
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || label[0] == '-' || label[len(label)-1] == '-' {
+			bad = true
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				bad = true
+			}
+		}
+	}
+	if bad {
+		return &FlagError{Flag: "hostname", Value: h, Rule: "must be 1 to 64 letters, digits, '-' and '.' in labels that do not start or end with '-' (RFC 1123)", Err: ErrSyntax}
+	}
+	return nil
 }

@@ -2,6 +2,8 @@ package spec
 
 import (
 	"encoding/json"
+	"errors"
+	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -169,4 +171,22 @@ func TestGenerateNilOptions(t *testing.T) {
 	s, err := Generate(nil)
 	require.NoError(t, err)
 	require.NotNil(t, s.Process)
+}
+
+func TestValidHostname(t *testing.T) {
+	for _, ok := range []string{"", "a", "web-1", "db.example.org", strings.Repeat("a", 63), strings.Repeat("a.", 32)[:63]} {
+		if err := ValidHostname(ok); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"a\nb", strings.Repeat("h", 65), "-a", "a-", "a..b", ".a", "a b", "a_b", "ä"} {
+		err := ValidHostname(bad)
+		var fe *FlagError
+		if !errors.As(err, &fe) || fe.Flag != "hostname" {
+			t.Errorf("%q: %v, want a --hostname FlagError", bad, err)
+		}
+	}
+	if _, err := Generate(&Options{CgroupsPath: "relative/x"}); err == nil || !strings.Contains(err.Error(), "--cgroups-path") {
+		t.Errorf("relative cgroups path: %v", err)
+	}
 }

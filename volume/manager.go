@@ -106,7 +106,7 @@ func (m *Manager) Store() Store { return m.store }
 // lockVolume takes volume name's lock and loads its record; the caller
 // defers unlock.
 func (m *Manager) lockVolume(name string) (*Volume, func(), error) {
-	unlock, err := m.store.Lock(name)
+	unlock, err := m.store.LockExisting(name)
 	if err != nil {
 		return nil, nil, err
 	}

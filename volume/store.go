@@ -49,15 +49,61 @@ func lockFile(path string) (func(), error) {
 	return l.Unlock, nil
 }
 
-// Lock takes the volume's lock (blocking) and returns its release.
+// Lock takes the lock of volume name to create it (blocking), making its
+// directory, and returns its release. The release removes the directory
+// again when no volume was registered in it (a create that failed or was
+// refused leaves nothing).
 func (s Store) Lock(name string) (func(), error) {
 	if err := ValidName(name); err != nil {
 		return nil, err
 	}
-	if err := s.ensure(name); err != nil {
+	path := filepath.Join(s.volDir(name), "lock")
+	for {
+		if err := s.ensure(name); err != nil {
+			return nil, err
+		}
+		l, err := flock.Acquire(path, unix.LOCK_EX)
+		if err != nil {
+			return nil, err
+		}
+		if !l.Same(path) { // removed while this waited: take the new one
+			l.Unlock()
+			continue
+		}
+		return func() {
+			if _, err := os.Stat(filepath.Join(s.volDir(name), "volume.json")); errors.Is(err, fs.ErrNotExist) {
+				_ = os.RemoveAll(s.volDir(name))
+			}
+			l.Unlock()
+		}, nil
+	}
+}
+
+// LockExisting takes the lock of registered volume name (blocking) and
+// returns its release; ErrNotFound when there is no such volume, and
+// nothing is created for it.
+func (s Store) LockExisting(name string) (func(), error) {
+	if err := ValidName(name); err != nil {
 		return nil, err
 	}
-	return lockFile(filepath.Join(s.volDir(name), "lock"))
+	path := filepath.Join(s.volDir(name), "lock")
+	for {
+		l, err := flock.AcquireExisting(path, unix.LOCK_EX)
+		if errors.Is(err, fs.ErrNotExist) {
+			if _, serr := os.Stat(filepath.Join(s.volDir(name), "volume.json")); serr != nil {
+				return nil, fmt.Errorf("volume %q: %w", name, ErrNotFound)
+			}
+			l, err = flock.Acquire(path, unix.LOCK_EX) // registered by a cgrun that made no lock file
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !l.Same(path) { // removed while this waited
+			l.Unlock()
+			continue
+		}
+		return l.Unlock, nil
+	}
 }
 
 // lockSessions serialises login, logout and node record changes, which

@@ -67,7 +67,8 @@ var (
 		return regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$`)
 	})
 	iqnRe = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`^(iqn\.\d{4}-\d{2}\.[a-zA-Z0-9.-]+(:[^\s]+)?|eui\.[0-9A-Fa-f]{16}|naa\.[0-9A-Fa-f]{16,32})$`)
+		// iqn.YYYY-MM (a month 01 to 12, RFC 3720 3.2.6.3.1)
+		return regexp.MustCompile(`^(iqn\.\d{4}-(0[1-9]|1[0-2])\.[a-zA-Z0-9.-]+(:[^\s]+)?|eui\.[0-9A-Fa-f]{16}|naa\.[0-9A-Fa-f]{16,32})$`)
 	})
 )
 
@@ -82,7 +83,7 @@ func ValidName(name string) error {
 // ValidIQN checks an iSCSI name (iqn., eui. or naa. form).
 func ValidIQN(iqn string) error {
 	if !iqnRe().MatchString(iqn) || len(iqn) > 223 {
-		return invalidf("iSCSI name %q: must be iqn.YYYY-MM.reversed.domain[:id], eui.<16 hex> or naa.<hex>", iqn)
+		return invalidf("iSCSI name %q: must be iqn.YYYY-MM.reversed.domain[:id] (MM 01 to 12), eui.<16 hex> or naa.<hex>", iqn)
 	}
 	return nil
 }

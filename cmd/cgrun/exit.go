@@ -104,6 +104,9 @@ func errorText(err error) string {
 	return msg
 }
 
+// durationFlags are the flags that take a duration, for flagParseError.
+var durationFlags = map[string]bool{"device-timeout": true}
+
 // setUsageErrors makes flag-parse errors of the app and of every command
 // return as errors (exit 125, one line) instead of printing the usage.
 func setUsageErrors(app *cli.App) {
@@ -162,6 +165,12 @@ func flagParseError(err error) error {
 		}
 		if p.rule != "" {
 			rule = p.rule
+		}
+		if rule == "parse error" { // urfave/cli's words for a number or duration
+			rule = "must be a whole number"
+			if durationFlags[name] {
+				rule = "must be a duration such as 30s or 2m"
+			}
 		}
 		return fmt.Errorf("invalid %s %q: %s", dashed(name), value, rule)
 	}

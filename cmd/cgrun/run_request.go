@@ -20,6 +20,11 @@ import (
 func runRequest(c *cli.Context, vols *runVolumes) (*runner.Request, error) {
 	args := c.Args().Slice()
 	ref := c.String(flagRootfs)
+	if ref != "" {
+		if fi, err := os.Stat(ref); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("invalid --rootfs %q: must be a directory (the container's root filesystem)", ref)
+		}
+	}
 	if ref == "" {
 		if len(args) == 0 {
 			return nil, errors.New(`"run" needs an IMAGE or --rootfs DIR`)

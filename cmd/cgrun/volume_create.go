@@ -77,6 +77,9 @@ func volumeFromFlags(c *cli.Context, name string) (*volume.Volume, error) {
 		if c.IsSet("size") {
 			return nil, fmt.Errorf("invalid --size %q: only with --provision tgt|lio", c.String("size"))
 		}
+		if c.IsSet("lun") && (v.LUN < 0 || v.LUN > 16383) {
+			return nil, fmt.Errorf("invalid --lun %d: must be 0 to 16383", v.LUN)
+		}
 		if v.Portal == "" || v.IQN == "" || v.LUN < 0 {
 			return nil, fmt.Errorf("invalid volume create %s: --portal, --iqn and --lun are required without --provision", name)
 		}

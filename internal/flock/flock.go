@@ -62,3 +62,17 @@ func (l *Lock) Unlock() {
 	_ = l.f.Close()
 	l.f = nil
 }
+
+// Same reports whether the locked file is still the one at path: a lock
+// file removed (and perhaps made again) while this process waited for it
+// locks nothing any more.
+func (l *Lock) Same(path string) bool {
+	if l == nil || l.f == nil {
+		return false
+	}
+	var held, now unix.Stat_t
+	if unix.Fstat(int(l.f.Fd()), &held) != nil || unix.Stat(path, &now) != nil {
+		return false
+	}
+	return held.Dev == now.Dev && held.Ino == now.Ino
+}
