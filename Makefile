@@ -29,7 +29,7 @@ build: $(BIN)
 
 # urfave_cli_no_docs: without cli's man/markdown generators, whose package
 # inits (blackfriday) every cgrun process and every container's init paid.
-$(BIN): $(shell find cmd spec blkio cgroup volume container image internal network runner shim \( -name '*.go' -not -name '*_test.go' \) -o -name '*.[ch]' 2>/dev/null) go.mod go.sum
+$(BIN): $(shell find cmd spec blkio cgroup volume container image internal logs network runner shim \( -name '*.go' -not -name '*_test.go' \) -o -name '*.[ch]' 2>/dev/null) go.mod go.sum
 	@mkdir -p bin
 	$(GO) build -buildvcs=auto -trimpath -tags urfave_cli_no_docs,seccomp -o $@ ./cmd/cgrun
 

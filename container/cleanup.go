@@ -121,11 +121,13 @@ func (r *Runtime) removeDir(id, name string) error {
 	if err != nil {
 		return err
 	}
-	if name == "" {
-		if st, lerr := r.Store.Load(id); lerr == nil {
+	var logDir string
+	if st, lerr := r.Store.Load(id); lerr == nil {
+		logDir = st.LogDir
+		if name == "" {
 			name = st.Name
-		} // no state: its name (if any) is stale and reclaimable
-	}
+		}
+	} // no state: its name (if any) is stale and reclaimable
 	gone := filepath.Join(r.Store.Root(), removedPrefix+id)
 	_ = os.RemoveAll(gone) // an earlier removal's, cut short
 	if err := os.Rename(r.Store.Dir(id), gone); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -138,6 +140,11 @@ func (r *Runtime) removeDir(id, name string) error {
 	l.Unlock()
 	if rerr := os.RemoveAll(gone); rerr != nil && err == nil {
 		err = fmt.Errorf("remove container state: %w", rerr)
+	}
+	if logDir != "" {
+		if rerr := os.RemoveAll(logDir); rerr != nil && err == nil {
+			err = fmt.Errorf("remove container log: %w", rerr)
+		}
 	}
 	return err
 }

@@ -26,6 +26,10 @@ type IO struct {
 	Stdout        io.Writer
 	Stderr        io.Writer
 	ConsoleSocket *os.File
+	// CloseAfterStart are closed once the process started: the caller's
+	// copies of the ends it handed over (a pipe's write end), so the
+	// reader sees the end when the process's end.
+	CloseAfterStart []io.Closer
 }
 
 var rlimits = map[string]int{

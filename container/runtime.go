@@ -17,6 +17,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/cgrun/cgrun/internal/flock"
+	"github.com/cgrun/cgrun/logs"
 	"github.com/cgrun/cgrun/network"
 )
 
@@ -87,6 +88,10 @@ type Config struct {
 	// Restart is the restart policy (nil: none); it needs Detached and
 	// excludes AutoRemove.
 	Restart *RestartPolicy
+	// Log is how a detached container's output is kept: with json-file,
+	// in LogRoot/ID (made when first written, removed with the container).
+	Log     *logs.Config
+	LogRoot string
 }
 
 // Prepare checks cfg against the host, gives the container an ID and
@@ -196,6 +201,10 @@ func (r *Runtime) Reserve(cfg Config) (*Creation, error) {
 		Releases:    cfg.Releases,
 		Labels:      cfg.Labels,
 		Restart:     cfg.Restart,
+		Log:         cfg.Log,
+	}
+	if cfg.Log != nil && cfg.Log.Driver == logs.DriverJSONFile && cfg.LogRoot != "" {
+		st.LogDir = filepath.Join(cfg.LogRoot, id)
 	}
 	if err := writeState(dir, st); err != nil {
 		owner.Unlock()

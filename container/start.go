@@ -61,6 +61,11 @@ func asStartError(err error) *StartError {
 }
 
 func (run *Running) start(id string, pio IO) error {
+	defer func() {
+		for _, c := range pio.CloseAfterStart {
+			_ = c.Close()
+		}
+	}()
 	st, err := run.rt.Store.Load(id)
 	if err != nil {
 		return err

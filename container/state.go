@@ -9,6 +9,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/cgrun/cgrun/logs"
 	"github.com/cgrun/cgrun/network"
 )
 
@@ -63,10 +64,14 @@ type State struct {
 	RestartCount  int            `json:"restartCount"`
 	StopRequested bool           `json:"stopRequested,omitempty"`
 	// Labels are the container's metadata (Docker's --label).
-	Labels     map[string]string `json:"labels,omitempty"`
-	Detached   bool              `json:"detached"`
-	AutoRemove bool              `json:"autoRemove"`
-	MonitorPid int               `json:"monitorPid,omitempty"`
+	Labels   map[string]string `json:"labels,omitempty"`
+	Detached bool              `json:"detached"`
+	// Log is how a detached container's output is kept, in LogDir
+	// (package logs); nil: it is not (a container in the foreground).
+	Log        *logs.Config `json:"log,omitempty"`
+	LogDir     string       `json:"logDir,omitempty"`
+	AutoRemove bool         `json:"autoRemove"`
+	MonitorPid int          `json:"monitorPid,omitempty"`
 	// Supervisor is the process that reaps the container's init should
 	// its runner (MonitorPid) die, and starts an adopter (package shim).
 	Supervisor Supervisor `json:"supervisor,omitzero"`

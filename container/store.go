@@ -19,7 +19,7 @@ import (
 //	state.lock   flock held while state.json is read, changed and written
 //	owner.lock   flock held by the process that creates the container, then
 //	             by the one that waits for it
-//	container.log  stdout and stderr of a detached container
+//	monitor.log  what a detached container's monitor has to say
 //	runc/ID/     libcontainer's own state
 //
 // and .lock at the top, held while names are checked and directories made
@@ -64,8 +64,9 @@ func (s *Store) Root() string { return s.root }
 // Dir is the directory of container id.
 func (s *Store) Dir(id string) string { return filepath.Join(s.root, id) }
 
-// LogPath is the log file of a detached container.
-func (s *Store) LogPath(id string) string { return filepath.Join(s.Dir(id), "container.log") }
+// MonitorLogPath is where a detached container's monitor and its
+// supervisor write what they have to say (their stdout and stderr).
+func (s *Store) MonitorLogPath(id string) string { return filepath.Join(s.Dir(id), "monitor.log") }
 
 func (s *Store) runcRoot(id string) string { return filepath.Join(s.Dir(id), "runc") }
 

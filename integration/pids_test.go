@@ -32,7 +32,8 @@ func TestPidsLimitForkFails(t *testing.T) {
 	ctr := seedStart(t, c, []string{"--pids-limit", "10"}, "sh", "-c", forkLoop)
 	var logs string
 	if !waitUntil(20*time.Second, func() bool {
-		logs = c.Cmd("logs", ctr.ID).Stdout
+		r := c.Cmd("logs", ctr.ID) // the shell's complaint is on stderr, kept apart as Docker does
+		logs = r.Stdout + "\n" + r.Stderr
 		return strings.Contains(logs, "fork-loop-ended")
 	}) {
 		t.Fatalf("the fork loop did not end within 20s; logs %q", logs)

@@ -11,6 +11,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/cgrun/cgrun/container"
+	"github.com/cgrun/cgrun/logs"
 	"github.com/cgrun/cgrun/shim"
 	"github.com/cgrun/cgrun/spec"
 )
@@ -45,14 +46,22 @@ func (r *Runner) Create(ctx context.Context, req *Request) (_ *Container, err er
 	if err := r.checkNetwork(&req.Network, req.Sysctls); err != nil {
 		return nil, err
 	}
-	cr, err := r.rt.Reserve(container.Config{
+	cfg := container.Config{
 		Name:         req.Name,
 		Labels:       req.Labels,
 		Restart:      req.Restart,
 		CgroupParent: req.CgroupParent,
 		Detached:     req.Detach,
 		AutoRemove:   req.AutoRemove,
-	})
+	}
+	if req.Detach {
+		lc := logs.Default()
+		if req.Log != nil {
+			lc = *req.Log
+		}
+		cfg.Log, cfg.LogRoot = &lc, r.opts.LogRoot
+	}
+	cr, err := r.rt.Reserve(cfg)
 	if err != nil {
 		return nil, err
 	}

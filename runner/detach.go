@@ -19,8 +19,8 @@ import (
 const monitorGOGC = "25"
 
 // startDetached hands the created container to a monitor process in its
-// own session (stdio to the container's log), and waits until the monitor
-// reports the start on fd 3. A monitor that cannot start it has released
+// own session (stdio to monitor.log in the state), and waits until the
+// monitor reports the start on fd 3. A monitor that cannot start it has released
 // it; one that died before reporting leaves it to be removed here.
 func (c *Container) startDetached() error {
 	rt := c.r.rt
@@ -29,10 +29,12 @@ func (c *Container) startDetached() error {
 		return c.startFailed(err)
 	}
 	defer rd.Close()
-	logf, err := os.OpenFile(rt.Store.LogPath(c.id), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	// the monitor's own words (and its supervisor's); the container's
+	// output goes to its log (package logs)
+	logf, err := os.OpenFile(rt.Store.MonitorLogPath(c.id), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		w.Close()
-		return c.startFailed(fmt.Errorf("container log: %w", err))
+		return c.startFailed(fmt.Errorf("monitor log: %w", err))
 	}
 	defer logf.Close()
 	cmd := c.r.monitorCommand(c.id)

@@ -52,35 +52,13 @@ func Monitor(root, id string, report io.WriteCloser) error {
 	if err != nil {
 		return fail(err)
 	}
-	// Each run gets its stdio: the monitor's own (the log), or with a
-	// terminal a new console, copied to the log by a goroutine from the
-	// moment libcontainer hands its master over until the run ends.
-	var consoles []*Console
-	var copies sync.WaitGroup
-	defer func() {
-		for _, c := range consoles {
-			c.Close() // unblocks a copy whose run never started
-		}
-	}()
-	stdio := func() (container.IO, error) {
-		if !st.Spec.Process.Terminal {
-			return container.IO{Stdout: os.Stdout, Stderr: os.Stderr}, nil
-		}
-		c, err := NewConsole()
-		if err != nil {
-			return container.IO{}, err
-		}
-		consoles = append(consoles, c)
-		copies.Add(1)
-		go func() {
-			defer copies.Done()
-			if master, err := c.Master(); err == nil {
-				_, _ = io.Copy(os.Stdout, master)
-				master.Close()
-			}
-		}()
-		return container.IO{ConsoleSocket: c.Socket}, nil
+	sink, err := openLogSink(st)
+	if err != nil {
+		_ = rt.Remove(id, true)
+		return fail(err)
 	}
+	defer sink.close(sinkDrain)
+	stdio := func() (container.IO, error) { return sink.stdio(st) }
 	pio, err := stdio()
 	if err != nil {
 		_ = rt.Remove(id, true)
@@ -98,9 +76,12 @@ func Monitor(root, id string, report io.WriteCloser) error {
 	} else {
 		_, err = run.Wait()
 	}
-	copies.Wait()
 	return err
 }
+
+// sinkDrain bounds the wait for a container's last output once it ended
+// (a process it left outside its PID namespace may hold the pipe).
+const sinkDrain = 2 * time.Second
 
 // monitorMain runs Monitor for `PROGRAM cgrun-monitor ROOT ID` (args are
 // ROOT ID) with the report on fd 3, and returns the process's exit code.
@@ -172,15 +153,25 @@ func Adopt(root, id string) (container.Exit, error) {
 		return ex, run.Finish()
 	}
 	var copies sync.WaitGroup
-	if master := shim.Kept(consoleTag); master != nil {
+	sink := &logSink{}
+	if st.Detached {
+		// the output the dead monitor did not copy yet, and what comes
+		if sink, err = openLogSink(st); err != nil {
+			return container.Exit{}, errors.Join(err, run.Finish())
+		}
+		defer sink.close(sinkDrain)
+		for tag, stream := range map[string]string{stdoutTag: "stdout", stderrTag: "stderr", consoleTag: "stdout"} {
+			if f := shim.Kept(tag); f != nil {
+				sink.copy(stream, f)
+			}
+		}
+	} else if master := shim.Kept(consoleTag); master != nil {
 		copies.Add(1)
 		go func() {
 			defer copies.Done()
 			_, _ = io.Copy(os.Stdout, master)
 		}()
-		if !st.Detached {
-			go func() { _, _ = io.Copy(master, os.Stdin) }()
-		}
+		go func() { _, _ = io.Copy(master, os.Stdin) }()
 	}
 	if !st.Detached {
 		sigs := make(chan os.Signal, 8)
@@ -193,10 +184,7 @@ func Adopt(root, id string) (container.Exit, error) {
 	}
 	var ex container.Exit
 	if st.Restart != nil && st.Restart.Name != "no" {
-		ex, err = run.WaitRestarting(func() (container.IO, error) {
-			// stdout is the log, as the monitor's was
-			return container.IO{Stdout: os.Stdout, Stderr: os.Stdout}, nil
-		})
+		ex, err = run.WaitRestarting(func() (container.IO, error) { return sink.stdio(st) })
 	} else {
 		ex, err = run.Wait()
 	}

@@ -4,6 +4,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/cgrun/cgrun/container"
+	"github.com/cgrun/cgrun/logs"
 	"github.com/cgrun/cgrun/spec"
 )
 
@@ -66,6 +67,10 @@ type Request struct {
 	AutoRemove bool
 	// Restart is a detached container's restart policy (nil: never).
 	Restart *container.RestartPolicy
+	// Log is how a detached container's output is kept (nil:
+	// logs.Default(), json-file bounded at 3 files of 10 MB), under
+	// Options.LogRoot.
+	Log *logs.Config
 	// IO is the process's stdio when not detached (nil streams: /dev/null).
 	// With Process.Terminal, IO.ConsoleSocket receives the terminal (see
 	// NewConsole).

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 
 	"github.com/cgrun/cgrun/cgroup"
 	"github.com/cgrun/cgrun/container"
@@ -24,6 +25,11 @@ type Options struct {
 	ImageStore string
 	// VolumeStateDir is the volume registry (volume.DefaultStateDir).
 	VolumeStateDir string
+	// LogRoot holds the logs of detached containers, one directory per
+	// container, on disk beside the image store (default
+	// ImageStore/containers) rather than in the state root, which is
+	// often a RAM-backed tmpfs.
+	LogRoot string
 	// Network says where CNI networks are configured, their plugins, and
 	// the network state (Debian's defaults).
 	Network network.Options
@@ -69,6 +75,9 @@ func New(opts Options) (*Runner, error) {
 	}
 	if opts.VolumeStateDir == "" {
 		opts.VolumeStateDir = volume.DefaultStateDir
+	}
+	if opts.LogRoot == "" {
+		opts.LogRoot = filepath.Join(opts.ImageStore, "containers")
 	}
 	hooks := opts.Hooks
 	if hooks == nil {

@@ -3,12 +3,14 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 
 	"github.com/cgrun/cgrun/cgroup"
 	"github.com/cgrun/cgrun/container"
+	"github.com/cgrun/cgrun/logs"
 )
 
 func inspectCommand() *cli.Command {
@@ -50,8 +52,8 @@ func inspectAction(c *cli.Context) error {
 		}
 		info := inspectInfo{State: st, StatusText: statusText(rt, st), Limits: []inspectLimit{}}
 		info.Running = st.Status != container.StatusExited && rt.Running(id)
-		if st.Detached {
-			info.LogPath = rt.Store.LogPath(id)
+		if st.LogDir != "" {
+			info.LogPath = filepath.Join(st.LogDir, logs.FileName)
 		}
 		if info.Running && len(st.CgroupPaths) > 0 && st.Spec != nil {
 			if n, err := cgroup.OOMEvents(cgroup.Paths(st.CgroupPaths)); err == nil {

@@ -31,6 +31,8 @@ const (
 	flagRootfs       = "rootfs"
 	flagEntrypoint   = "entrypoint"
 	flagRestart      = "restart"
+	flagLogDriver    = "log-driver"
+	flagLogOpt       = "log-opt"
 )
 
 const catContainer = "Container"
@@ -66,6 +68,8 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: flagRootfs, Usage: "root filesystem directory (instead of IMAGE)", Category: catContainer},
 		&cli.StringFlag{Name: flagEntrypoint, Usage: "override the image's entrypoint (\"\" clears it)", Category: catContainer},
 		&cli.StringFlag{Name: flagRestart, Value: "no", Usage: "restart policy of a detached container: no, on-failure[:N], always, unless-stopped", Category: catContainer},
+		&cli.StringFlag{Name: flagLogDriver, Usage: "how a detached container's output is kept: json-file (default) or none", Category: catContainer},
+		&cli.StringSliceFlag{Name: flagLogOpt, Usage: "json-file's bounds: max-size=SIZE (default 10m, -1 none), max-file=N (default 3); repeatable or comma-separated", Category: catContainer},
 		&cli.StringFlag{Name: flagPauseAfter, Hidden: true, EnvVars: []string{runner.PauseEnv}, Usage: "testing: stop for good after this step (runner.Options.AfterStep)"},
 	}
 }

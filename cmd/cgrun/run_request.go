@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cgrun/cgrun/container"
+	"github.com/cgrun/cgrun/logs"
 	"github.com/cgrun/cgrun/runner"
 )
 
@@ -102,6 +103,20 @@ func runRequest(c *cli.Context, vols *runVolumes) (*runner.Request, error) {
 			return nil, fmt.Errorf("invalid --%s %q: %v", flagRestart, r, strings.TrimPrefix(err.Error(), container.ErrInvalid.Error()+": "))
 		}
 		req.Restart = &p
+	}
+	if c.IsSet(flagLogDriver) || c.IsSet(flagLogOpt) {
+		if !c.Bool(flagDetach) {
+			flag := "--" + flagLogDriver
+			if c.IsSet(flagLogOpt) {
+				flag = "--" + flagLogOpt
+			}
+			return nil, fmt.Errorf("invalid %s: only a detached container (-d) keeps a log; in the foreground its output goes to the terminal", flag)
+		}
+		lc, err := logs.ParseConfig(c.String(flagLogDriver), c.StringSlice(flagLogOpt))
+		if err != nil {
+			return nil, err
+		}
+		req.Log = &lc
 	}
 	if err := vols.takeLimits(&req.Resources); err != nil {
 		return nil, err

@@ -78,6 +78,9 @@ type Cgrun struct {
 	Bin    string
 	Root   string
 	Parent string
+	// ids are the container IDs the harness saw printed (run -d), whose
+	// logs Leftovers looks for.
+	ids map[string]bool
 	// Timeout bounds each command (default two minutes).
 	Timeout time.Duration
 }
@@ -109,6 +112,7 @@ func (c *Cgrun) Cmd(args ...string) Result {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	r := Result{Stdout: strings.TrimSpace(stdout.String()), Stderr: strings.TrimSpace(stderr.String())}
+	c.NoteIDs(r.Stdout)
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
@@ -161,9 +165,32 @@ func (c *Cgrun) cleanup() {
 	}
 }
 
+// NoteIDs records the container IDs (64 hex digits on a line) in out, so
+// that Leftovers looks for their logs.
+func (c *Cgrun) NoteIDs(out string) {
+	for _, l := range strings.Fields(out) {
+		if len(l) == 64 && strings.Trim(l, "0123456789abcdef") == "" {
+			if c.ids == nil {
+				c.ids = map[string]bool{}
+			}
+			c.ids[l] = true
+		}
+	}
+}
+
+// LogRoot is where detached containers' logs live: the image store's
+// containers/ (CGRUN_IMAGE_STORE or the default store).
+func LogRoot() string {
+	store := os.Getenv("CGRUN_IMAGE_STORE")
+	if store == "" {
+		store = "/var/lib/cgrun"
+	}
+	return filepath.Join(store, "containers")
+}
+
 // Leftovers lists what the harness's containers left behind: state
 // entries under Root (directories being removed and names included),
-// cgroups under Parent, mounts under Root.
+// cgroups under Parent, mounts under Root, logs of removed containers.
 func (c *Cgrun) Leftovers() []string {
 	var left []string
 	ents, _ := os.ReadDir(c.Root)
@@ -178,6 +205,13 @@ func (c *Cgrun) Leftovers() []string {
 	}
 	for _, d := range c.CgroupDirs("*") {
 		left = append(left, "cgroup "+d)
+	}
+	for id := range c.ids {
+		if _, err := os.Stat(filepath.Join(c.Root, id)); err != nil {
+			if _, err := os.Stat(filepath.Join(LogRoot(), id)); err == nil {
+				left = append(left, "log "+filepath.Join(LogRoot(), id))
+			}
+		}
 	}
 	if mi, err := os.ReadFile("/proc/self/mountinfo"); err == nil {
 		for _, line := range strings.Split(string(mi), "\n") {

@@ -23,6 +23,7 @@ import (
 // that does the work.
 type Paused struct {
 	t          testing.TB
+	c          *Cgrun
 	cmd        *exec.Cmd
 	cancel     context.CancelFunc
 	Supervisor int
@@ -43,7 +44,7 @@ func (c *Cgrun) StartPaused(step string, args ...string) *Paused {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	cmd := exec.CommandContext(ctx, c.Bin, append([]string{"--root", c.Root}, args...)...)
 	cmd.Env = append(os.Environ(), "CGRUN_PAUSE_AFTER="+step)
-	p := &Paused{t: c.t, cmd: cmd, cancel: cancel, done: make(chan struct{})}
+	p := &Paused{t: c.t, c: c, cmd: cmd, cancel: cancel, done: make(chan struct{})}
 	// plain pipes, not exec's: the command's end is one the container may
 	// hold past cgrun's exit, and Wait must not wait for it
 	errPipe, errW, err := os.Pipe()
@@ -211,6 +212,7 @@ func (p *Paused) Wait(timeout time.Duration) Result {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	r := Result{Stdout: strings.TrimSpace(p.stdout.String()), Stderr: strings.TrimSpace(p.stderr.String())}
+	p.c.NoteIDs(r.Stdout)
 	var ee *exec.ExitError
 	if errors.As(p.waitErr, &ee) {
 		r.Code = ee.ExitCode()
