@@ -2,10 +2,14 @@ package container
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -105,14 +109,39 @@ func readState(dir string) (*State, error) {
 
 // writeState replaces DIR/state.json atomically, so a reader never sees a
 // partial file and needs no lock.
+//
+// A full disk must not cost a container its recorded exit: every write
+// keeps DIR/reserve, an allocated file of twice the state's size, and a
+// write refused for want of space gives the reserve back and tries again
+// (the space goes back to the reserve at the next write that finds room).
 func writeState(dir string, st *State) error {
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode container state: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".state-*")
+	err = replaceFile(dir, b)
+	if errors.Is(err, syscall.ENOSPC) {
+		if rerr := os.Remove(filepath.Join(dir, reserveFile)); rerr == nil {
+			err = replaceFile(dir, b)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("write container state: %w", err)
+	}
+	keepReserve(dir, 2*int64(len(b))+reserveSlack)
+	return nil
+}
+
+// reserveFile holds space for the state's next write on a full disk.
+const (
+	reserveFile  = "reserve"
+	reserveSlack = 16 << 10
+)
+
+func replaceFile(dir string, b []byte) error {
+	tmp, err := os.CreateTemp(dir, ".state-*")
+	if err != nil {
+		return err
 	}
 	_, werr := tmp.Write(b)
 	cerr := tmp.Close()
@@ -124,7 +153,23 @@ func writeState(dir string, st *State) error {
 	}
 	if werr != nil {
 		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("write container state: %w", werr)
 	}
-	return nil
+	return werr
+}
+
+// keepReserve grows DIR/reserve to size bytes of allocated space, when
+// there is room (best effort: on a full disk the reserve waits).
+func keepReserve(dir string, size int64) {
+	p := filepath.Join(dir, reserveFile)
+	if fi, err := os.Stat(p); err == nil && fi.Size() >= size {
+		return
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|syscall.O_CLOEXEC, 0o600)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if err := unix.Fallocate(int(f.Fd()), 0, 0, size); err != nil {
+		_ = f.Truncate(0) // a reserve that is not allocated reserves nothing
+	}
 }

@@ -161,16 +161,15 @@ func TestPullRefusesWrongDiffID(t *testing.T) {
 	}
 }
 
-// assertStoreEmpty checks that no record, unpacked layer or partial write
-// stays. (Verified blobs of a failed pull may stay: they are whole and
-// content-addressed, and the next rmi collects them.)
+// assertStoreEmpty checks that no record, blob, unpacked layer or partial
+// write stays: a failed pull collects what it stored.
 func assertStoreEmpty(t *testing.T, s *Store) {
 	t.Helper()
 	imgs, err := s.List()
 	if err != nil || len(imgs) != 0 {
 		t.Fatalf("images after a failed pull: %v, %v", imgs, err)
 	}
-	for _, d := range []string{"layers/sha256", "tmp", "mounts"} {
+	for _, d := range []string{"blobs/sha256", "layers/sha256", "tmp", "mounts"} {
 		ents, err := os.ReadDir(filepath.Join(s.Root(), d))
 		if err != nil || len(ents) != 0 {
 			t.Fatalf("%s after a failed pull: %v, %v", d, ents, err)

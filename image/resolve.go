@@ -11,12 +11,23 @@ import (
 // unpacking its layers) and records it under name, or under the
 // reference's canonical form when name is empty. A store reference is
 // looked up, not copied.
+//
+// A pull that fails (a full disk, a bad blob, a cancel) leaves nothing: what
+// it stored is collected once no other pull or mount holds the store.
 func (s *Store) Pull(ctx context.Context, ref Reference, name string, p Progress) (*Image, error) {
 	if name == "" {
 		name = ref.String()
 	} else if err := ValidName(name); err != nil {
 		return nil, err
 	}
+	img, err := s.pull(ctx, ref, name, p)
+	if err != nil && ref.Transport != TransportStore {
+		s.sweep()
+	}
+	return img, err
+}
+
+func (s *Store) pull(ctx context.Context, ref Reference, name string, p Progress) (*Image, error) {
 	l, err := s.lock(gcLock, unix.LOCK_SH)
 	if err != nil {
 		return nil, err

@@ -60,24 +60,22 @@ func Open(root string, opts ...Option) (*Store, error) {
 			return nil, fmt.Errorf("image store: %w", err)
 		}
 	}
-	s.sweepTmp()
+	s.sweep()
 	return s, nil
 }
 
-// sweepTmp deletes what interrupted writes (a pull killed mid-unpack) left
-// in tmp/, when no pull, mount or rmi runs: every write into tmp/ happens
-// under gc.lock, so with it held exclusive nothing there is in use.
-func (s *Store) sweepTmp() {
+// sweep deletes what interrupted or failed writes left (a pull killed
+// mid-unpack, or refused by a full disk: its tmp/ files and the blobs and
+// layers no recorded image names), when no pull, mount or rmi runs: every
+// write happens under gc.lock, so with it held exclusive nothing
+// unrecorded is in use.
+func (s *Store) sweep() {
 	l, err := s.lock(gcLock, unix.LOCK_EX|unix.LOCK_NB)
 	if err != nil {
 		return // in use: the next open sweeps
 	}
 	defer l.Unlock()
-	dir := filepath.Join(s.root, "tmp")
-	ents, _ := os.ReadDir(dir)
-	for _, e := range ents {
-		_ = os.RemoveAll(filepath.Join(dir, e.Name()))
-	}
+	_ = s.collect()
 }
 
 // Root is the store's directory.

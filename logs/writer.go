@@ -27,6 +27,9 @@ type Writer struct {
 	cfg  Config
 	f    *os.File
 	size int64
+	// dropped counts the lines the log could not take.
+	dropped int
+	closed  bool
 	// Now stamps the entries (time.Now); tests set it.
 	Now func() time.Time
 }
@@ -60,10 +63,18 @@ func (w *Writer) open() error {
 	return nil
 }
 
+// Dropped is the number of lines the log could not take (a full disk).
+func (w *Writer) Dropped() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.dropped
+}
+
 // Close closes the log file.
 func (w *Writer) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.closed = true
 	if w.f == nil {
 		return nil
 	}
@@ -75,9 +86,19 @@ func (w *Writer) Close() error {
 // Copy writes what r yields to the log, one entry per line of stream
 // ("stdout" or "stderr"), until r ends (EOF, or EIO from a terminal whose
 // other end closed); a last line without a newline is written as it is.
+// A line the log cannot take (a full disk) is dropped and the copy goes
+// on, as Docker's json-file does: the container never blocks on its log.
 func (w *Writer) Copy(stream string, r io.Reader) error {
 	buf := make([]byte, 32<<10)
 	var line []byte
+	write := func(stream string, text []byte) error {
+		if err := w.write(stream, text); err != nil {
+			w.mu.Lock()
+			w.dropped++
+			w.mu.Unlock()
+		}
+		return nil
+	}
 	for {
 		n, err := r.Read(buf)
 		data := buf[:n]
@@ -90,13 +111,13 @@ func (w *Writer) Copy(stream string, r io.Reader) error {
 			line = append(line, data[:end]...)
 			data = data[end:]
 			for len(line) > maxLine || (len(line) == maxLine && i < 0) {
-				if werr := w.write(stream, line[:maxLine]); werr != nil {
+				if werr := write(stream, line[:maxLine]); werr != nil {
 					return werr
 				}
 				line = append(line[:0], line[maxLine:]...)
 			}
 			if i >= 0 && len(line) > 0 {
-				if werr := w.write(stream, line); werr != nil {
+				if werr := write(stream, line); werr != nil {
 					return werr
 				}
 				line = line[:0]
@@ -104,7 +125,7 @@ func (w *Writer) Copy(stream string, r io.Reader) error {
 		}
 		if err != nil {
 			if len(line) > 0 {
-				if werr := w.write(stream, line); werr != nil {
+				if werr := write(stream, line); werr != nil {
 					return werr
 				}
 			}
@@ -125,8 +146,13 @@ func (w *Writer) write(stream string, text []byte) error {
 	b = append(b, '\n')
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.f == nil {
+	if w.closed {
 		return os.ErrClosed
+	}
+	if w.f == nil { // a rotation that failed (a full disk): try again
+		if err := w.open(); err != nil {
+			return err
+		}
 	}
 	if w.cfg.MaxSize > 0 && w.size > 0 && w.size+int64(len(b)) > w.cfg.MaxSize {
 		if err := w.rotate(); err != nil {
@@ -134,6 +160,12 @@ func (w *Writer) write(stream string, text []byte) error {
 		}
 	}
 	n, err := w.f.Write(b)
+	if err != nil && n > 0 {
+		// no torn entry: the file ends at the last whole line
+		if terr := w.f.Truncate(w.size); terr == nil {
+			n = 0
+		}
+	}
 	w.size += int64(n)
 	return err
 }
