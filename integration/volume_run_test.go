@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cgrun/cgrun/integration/testutil"
 )
@@ -157,5 +158,45 @@ func TestVolumeRunDeviceReadBps(t *testing.T) {
 	r := c.Run([]string{"--rm", "--device-read-bps", "thr:1mb"}, "true")
 	if r.Code != 125 || !strings.Contains(r.Stderr, "--device-read-bps") || !strings.Contains(r.Stderr, "-v thr:/PATH") {
 		t.Fatalf("limit on a volume not mounted: %s", r)
+	}
+}
+
+// `cgrun run --rm -v VOL:/data` whose runner is SIGKILLed after each of its
+// steps from the attach on: the supervisor (or, before the user's process
+// ran, the runner's own undo) detaches the volume, removes the container
+// and passes the exit code on; what the container fsynced is on the disk.
+func TestVolumeRunFault(t *testing.T) {
+	e, c := runVolEnv(t)
+	e.must("create", "--provision", "tgt", "--size", "32m", "fault")
+	e.must("publish", "fault")
+	iqn := e.iqn("fault")
+	for i, s := range []struct {
+		step    string
+		started bool
+	}{{"volumes", false}, {"init", false}, {"running", true}, {"exit-recorded", true}, {"released", true}} {
+		t.Run(s.step, func(t *testing.T) {
+			p := c.StartPaused(s.step, "run", "--rm", "--cgroup-parent", c.Parent, "-v", "fault:/data", testutil.Image(t),
+				"sh", "-c", fmt.Sprintf("echo %d > /data/f; sync; sleep 1; exit 7", i))
+			p.KillRunner()
+			r := p.Wait(2 * time.Minute)
+			want := 125
+			if s.started {
+				want = 7
+			}
+			if r.Code != want {
+				t.Errorf("run exited %d after its runner died at %s, want %d: %s", r.Code, s.step, want, r.Stderr)
+			}
+			waitUntil(30*time.Second, func() bool { return len(e.users("fault")) == 0 && len(c.Leftovers()) == 0 })
+			e.detached("fault", iqn)
+			if left := c.Leftovers(); len(left) > 0 {
+				t.Errorf("left behind: %v", left)
+			}
+			if s.started {
+				if out := mustRun(t, c.Run([]string{"--rm", "-v", "fault:/data:ro"}, "cat", "/data/f"), "reader"); out != fmt.Sprint(i) {
+					t.Errorf("the volume holds %q, want %d", out, i)
+				}
+				e.detached("fault", iqn)
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -225,10 +226,13 @@ func TestVolumeLUNMasking(t *testing.T) {
 }
 
 // CHAP: no secret and a wrong secret are refused, the right one logs in;
-// the secret never shows in errors or state files.
+// the secret never shows in errors, state files, node records readable by
+// others or any process's argv (sampled from /proc while the test runs:
+// the target's account, the node record, the login).
 func TestVolumeCHAP(t *testing.T) {
 	e := newVolEnv(t)
 	const good, bad = "goodsecret12345", "wrongsecret1234"
+	seen := sampleCmdlines(t, good, bad)
 	e.must("create", "--provision", "tgt", "--size", "16m", "--chap-user", "cgrunuser", "--chap-secret-file", secretFile(t, good), "sec")
 	iqn := e.iqn("sec")
 	e.must("publish", "sec")
@@ -258,7 +262,76 @@ func TestVolumeCHAP(t *testing.T) {
 		}
 		return nil
 	})
+	var recs []string // NODES/IQN/HOST,PORT (a file) or NODES/IQN/HOST,PORT,TPGT/IFACE
+	_ = filepath.Walk("/etc/iscsi/nodes/"+iqn, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && fi.Mode().IsRegular() {
+			recs = append(recs, p)
+		}
+		return nil
+	})
+	if len(recs) == 0 {
+		t.Fatal("no node record while attached")
+	}
+	for _, p := range recs {
+		b, _ := os.ReadFile(p)
+		fi, _ := os.Stat(p)
+		if !bytes.Contains(b, []byte("node.session.auth.password = "+good)) || fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("node record %s: mode %v, holds the secret: %v", p, fi.Mode().Perm(), bytes.Contains(b, []byte(good)))
+		}
+	}
 	e.must("detach", "--user", "c1", "sec")
+	if got, n := seen(); len(got) > 0 {
+		t.Fatalf("a CHAP secret was in argv (of %d samples): %q", n, got)
+	} else {
+		t.Logf("%d /proc scans, no secret in any argv", n)
+	}
+}
+
+// sampleCmdlines scans every process's /proc/PID/cmdline in a tight loop
+// until the returned function is called, which gives the command lines
+// that held one of secrets and the number of scans.
+func sampleCmdlines(t *testing.T, secrets ...string) func() ([]string, int) {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	var hits []string
+	scans := 0
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			ents, _ := os.ReadDir("/proc")
+			for _, d := range ents {
+				if d.Name()[0] < '0' || d.Name()[0] > '9' {
+					continue
+				}
+				b, err := os.ReadFile("/proc/" + d.Name() + "/cmdline")
+				if err != nil {
+					continue
+				}
+				for _, s := range secrets {
+					if bytes.Contains(b, []byte(s)) {
+						hits = append(hits, string(bytes.ReplaceAll(b, []byte{0}, []byte{' '})))
+					}
+				}
+			}
+			scans++
+		}
+	}()
+	var once bool
+	get := func() ([]string, int) {
+		if !once {
+			once = true
+			close(stop)
+			<-done
+		}
+		return hits, scans
+	}
+	t.Cleanup(func() { get() })
+	return get
 }
 
 // The kernel LIO target: provision, publish, attach, write, re-attach, read.
@@ -329,41 +402,16 @@ func TestVolumeCrashMidAttach(t *testing.T) {
 	e.must("create", "--provision", "tgt", "--size", "16m", "crash")
 	iqn := e.iqn("crash")
 	e.must("publish", "crash")
-	for _, phase := range []string{"login", "device", "format", "mount", "ready"} {
+	for _, phase := range []string{"record", "login", "device", "format", "mount", "ready"} {
 		t.Run(phase, func(t *testing.T) {
-			c := e.cmd("attach", "--user", "c1", "--pause-after", phase, "crash")
-			stderr, err := c.StderrPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := c.Start(); err != nil {
-				t.Fatal(err)
-			}
-			pid := c.Process.Pid
-			t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL); _ = c.Wait() })
-			line := make(chan string, 1)
-			go func() {
-				b, _ := bufio.NewReader(stderr).ReadString('\n')
-				line <- b
-			}()
-			select {
-			case l := <-line:
-				if !strings.Contains(l, "paused after "+phase) {
-					if phase == "ready" && l == "" {
-						// ready is recorded after AfterStep of mount; attach may end first
-						_ = c.Wait()
-						e.must("detach", "--user", "c1", "crash")
-						return
-					}
-					t.Fatalf("attach said %q", l)
+			if !pauseAndKill(t, e.cmd("attach", "--user", "c1", "--pause-after", phase, "crash"), phase) {
+				if phase != "ready" {
+					t.Fatal("attach ended before " + phase)
 				}
-			case <-time.After(90 * time.Second):
-				t.Fatal("attach never reached " + phase)
+				// ready is recorded after AfterStep of mount; attach may end first
+				e.must("detach", "--user", "c1", "crash")
+				return
 			}
-			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-			_ = c.Wait()
 			if phase != "ready" {
 				e.must("reconcile")
 			} else {
@@ -376,17 +424,82 @@ func TestVolumeCrashMidAttach(t *testing.T) {
 		})
 	}
 	// the next command on the volume reconciles on its own
-	c := e.cmd("attach", "--user", "c1", "--pause-after", "device", "crash")
-	stderr, _ := c.StderrPipe()
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	_, _ = bufio.NewReader(stderr).ReadString('\n')
-	_ = syscall.Kill(c.Process.Pid, syscall.SIGKILL)
-	_ = c.Wait()
+	pauseAndKill(t, e.cmd("attach", "--user", "c1", "--pause-after", "device", "crash"), "device")
 	e.must("attach", "--user", "c2", "crash")
 	e.must("detach", "--user", "c2", "crash")
 	e.assertNoTrace(iqn)
+}
+
+// cgrun killed with SIGKILL at each step of detach (recorded, unmounted,
+// disk deleted, logged out): reconcile, or detach again, finishes it and
+// leaves no session, disk, mount or node record; the data is intact.
+func TestVolumeCrashMidDetach(t *testing.T) {
+	e := newVolEnv(t)
+	e.must("create", "--provision", "tgt", "--size", "16m", "crashd")
+	iqn := e.iqn("crashd")
+	e.must("publish", "crashd")
+	for i, step := range []string{"detach", "unmounted", "disk-gone", "logged-out"} {
+		t.Run(step, func(t *testing.T) {
+			staging := e.must("attach", "--user", "c1", "crashd")
+			if i > 0 {
+				b, err := os.ReadFile(filepath.Join(staging, "f"))
+				if err != nil || string(b) != strconv.Itoa(i-1) {
+					t.Fatalf("after the last crash the volume holds %q (%v), want %d", b, err, i-1)
+				}
+			}
+			if err := os.WriteFile(filepath.Join(staging, "f"), []byte(strconv.Itoa(i)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if !pauseAndKill(t, e.cmd("detach", "--user", "c1", "--pause-after", step, "crashd"), step) {
+				t.Fatal("detach ended before " + step)
+			}
+			if i%2 == 0 {
+				e.must("reconcile")
+			} else {
+				e.must("detach", "--user", "c1", "crashd")
+			}
+			e.assertNoTrace(iqn)
+			if v := e.inspect("crashd"); v["attachment"] != nil {
+				t.Fatalf("attach state left: %v", v["attachment"])
+			}
+		})
+	}
+}
+
+// pauseAndKill starts c, waits for "paused after STEP" and SIGKILLs it; it
+// returns false when c ended without pausing.
+func pauseAndKill(t *testing.T, c *exec.Cmd, step string) bool {
+	t.Helper()
+	stderr, err := c.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Process.Kill(); _ = c.Wait() })
+	line := make(chan string, 1)
+	go func() {
+		b, _ := bufio.NewReader(stderr).ReadString('\n')
+		line <- b
+	}()
+	select {
+	case l := <-line:
+		if l == "" {
+			_ = c.Wait()
+			return false
+		}
+		if !strings.Contains(l, "paused after "+step) {
+			t.Fatalf("%s said %q", c.Args, l)
+		}
+	case <-time.After(90 * time.Second):
+		t.Fatal("never reached " + step)
+	}
+	if err := c.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Wait()
+	return true
 }
 
 // Data written and fsynced by a process killed with SIGKILL is all there

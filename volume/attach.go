@@ -240,32 +240,23 @@ func readCHAP(c *CHAP) (*chapCreds, error) {
 }
 
 // setCHAP writes the record's authentication settings; None clears CHAP
-// left in a reused record.
+// left in a reused record. The secrets go into the record's file (0600)
+// rather than through iscsiadm's argv, after the other keys: an
+// `iscsiadm -o update` keeps what the record holds.
 func (m *Manager) setCHAP(ctx context.Context, n NodeRef, c *chapCreds) error {
 	if c == nil {
 		return m.iscsi.Update(ctx, n, "node.session.auth.authmethod", "None", false)
 	}
-	sets := []struct {
-		k, v   string
-		secret bool
-	}{
-		{"node.session.auth.authmethod", "CHAP", false},
-		{"node.session.auth.username", c.user, false},
-		{"node.session.auth.password", c.secret, true},
-	}
+	sets := [][2]string{{"node.session.auth.authmethod", "CHAP"}, {"node.session.auth.username", c.user}}
+	secrets := map[string]string{"node.session.auth.password": c.secret}
 	if c.mutualUser != "" {
-		sets = append(sets, struct {
-			k, v   string
-			secret bool
-		}{"node.session.auth.username_in", c.mutualUser, false}, struct {
-			k, v   string
-			secret bool
-		}{"node.session.auth.password_in", c.mutualSecret, true})
+		sets = append(sets, [2]string{"node.session.auth.username_in", c.mutualUser})
+		secrets["node.session.auth.password_in"] = c.mutualSecret
 	}
 	for _, s := range sets {
-		if err := m.iscsi.Update(ctx, n, s.k, s.v, s.secret); err != nil {
+		if err := m.iscsi.Update(ctx, n, s[0], s[1], false); err != nil {
 			return err
 		}
 	}
-	return nil
+	return m.iscsi.SetSecrets(ctx, n, secrets)
 }

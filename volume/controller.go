@@ -35,7 +35,7 @@ func (m *Manager) Register(v *Volume) error {
 func (m *Manager) target(p Provisioner) (Target, error) {
 	switch p {
 	case ProvisionTgt:
-		return Tgt{Runner: m.opts.Runner}, nil
+		return Tgt{Runner: m.opts.Runner, Socket: m.opts.TgtSocket}, nil
 	case ProvisionLIO:
 		return LIO{Root: m.opts.LIORoot}, nil
 	}

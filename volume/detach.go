@@ -43,6 +43,7 @@ func (m *Manager) teardown(ctx context.Context, v *Volume, a *Attachment) error 
 			return err
 		}
 		_ = os.Remove(a.Staging) // an empty mount point; a busy one stays
+		m.after(StepUnmounted)
 	}
 	disk := a.Disk
 	if disk == "" {
@@ -62,10 +63,12 @@ func (m *Manager) teardown(ctx context.Context, v *Volume, a *Attachment) error 
 			return err
 		}
 		m.waitGone(ctx, disk)
+		m.after(StepDiskGone)
 	}
 	if err := m.logoutIfUnused(ctx, v, a); err != nil {
 		return err
 	}
+	m.after(StepLoggedOut)
 	if err := m.store.deleteAttachment(v.Name); err != nil {
 		return fmt.Errorf("delete attach state of %s: %w", v.Name, err)
 	}

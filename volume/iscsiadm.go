@@ -34,6 +34,10 @@ func (n NodeRef) String() string { return n.IQN + " at " + n.Portal }
 // Iscsiadm drives open-iscsi, one thin method per iscsiadm verb.
 type Iscsiadm struct {
 	Runner Runner
+	// NodeDir and LockDir are open-iscsi's node records and database
+	// lock (DefaultISCSINodeDir, DefaultISCSILockDir): SetSecrets writes
+	// there rather than passing a secret in iscsiadm's argv.
+	NodeDir, LockDir string
 }
 
 func (a Iscsiadm) run(ctx context.Context, args []string, secrets ...string) ([]byte, error) {
@@ -47,7 +51,8 @@ func (a Iscsiadm) NewNode(ctx context.Context, n NodeRef) error {
 }
 
 // Update sets one key of the node record. A secret value never appears in
-// an error.
+// an error; it does appear in iscsiadm's argv, which any local user can
+// read: secrets go through SetSecrets.
 func (a Iscsiadm) Update(ctx context.Context, n NodeRef, key, value string, secret bool) error {
 	var secrets []string
 	if secret {

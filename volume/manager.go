@@ -23,6 +23,14 @@ const (
 	PhaseDetach Phase = "detach"
 )
 
+// Steps of a detach, after PhaseDetach is recorded: not recorded (the
+// teardown redoes each idempotently), named for Options.AfterStep only.
+const (
+	StepUnmounted Phase = "unmounted"  // staging unmounted
+	StepDiskGone  Phase = "disk-gone"  // SCSI disk flushed and deleted
+	StepLoggedOut Phase = "logged-out" // session out, node record deleted
+)
+
 // User is one container using an attached volume.
 type User struct {
 	ReadOnly bool `json:"readOnly"`
@@ -51,6 +59,9 @@ type Options struct {
 	Runner        Runner        // ExecRunner
 	SysRoot       string        // "/"
 	LIORoot       string        // DefaultLIORoot
+	ISCSINodeDir  string        // DefaultISCSINodeDir: open-iscsi's node records
+	ISCSILockDir  string        // DefaultISCSILockDir: open-iscsi's database lock
+	TgtSocket     string        // DefaultTgtSocket: tgtd's management socket
 	Mounter       Mounter       // SysMounter
 	Iface         string        // "default"
 	DeviceTimeout time.Duration // 60 s: how long to wait for the disk
@@ -92,7 +103,7 @@ func NewManager(opts Options) *Manager {
 	}
 	return &Manager{
 		store:   Store{Dir: opts.StateDir},
-		iscsi:   Iscsiadm{Runner: opts.Runner},
+		iscsi:   Iscsiadm{Runner: opts.Runner, NodeDir: opts.ISCSINodeDir, LockDir: opts.ISCSILockDir},
 		disk:    DiskTools{Runner: opts.Runner},
 		sys:     SysFS{Root: opts.SysRoot},
 		mounter: opts.Mounter,
@@ -140,6 +151,13 @@ func (m *Manager) exposure(v *Volume, a *Attachment, ro bool) *Exposure {
 }
 
 // record writes a's phase before the step runs.
+// after runs Options.AfterStep for a step that is not recorded.
+func (m *Manager) after(p Phase) {
+	if m.opts.AfterStep != nil {
+		m.opts.AfterStep(p)
+	}
+}
+
 func (m *Manager) record(a *Attachment, p Phase) error {
 	a.Phase = p
 	if err := m.store.putAttachment(a); err != nil {

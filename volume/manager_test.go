@@ -40,6 +40,15 @@ func (n *node) respond(c Cmd) ([]byte, error) {
 		return []byte("127.0.0.1:3260,4294967295 " + testIQN + "\n"), nil
 	case c.Name == "iscsiadm" && strings.HasSuffix(a, "-o new"):
 		n.records[testIQN] = true
+		// as iscsiadm -o new writes a static record: NODES/IQN/HOST,PORT
+		dir := filepath.Join(n.root, "nodes", testIQN)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			n.t.Fatal(err)
+		}
+		rec := "# BEGIN RECORD 2.1.8\nnode.name = " + testIQN + "\niface.iscsi_ifacename = default\nnode.session.auth.authmethod = None\n# END RECORD\n"
+		if err := os.WriteFile(filepath.Join(dir, "127.0.0.1,3260"), []byte(rec), 0o600); err != nil {
+			n.t.Fatal(err)
+		}
 	case c.Name == "iscsiadm" && strings.HasSuffix(a, "-o delete"):
 		if !n.records[testIQN] {
 			return nil, exitErr(c, 21, "iscsiadm: No records found")
@@ -74,6 +83,7 @@ func (n *node) respond(c Cmd) ([]byte, error) {
 
 func (n *node) manager(t *testing.T, mnt Mounter) *Manager {
 	m := NewManager(Options{StateDir: filepath.Join(t.TempDir(), "state"), Runner: n.r, SysRoot: n.root, Mounter: mnt,
+		ISCSINodeDir: filepath.Join(n.root, "nodes"), ISCSILockDir: filepath.Join(n.root, "lock"),
 		DeviceTimeout: 300 * time.Millisecond, Poll: 10 * time.Millisecond})
 	if err := m.Register(&Volume{Name: "data", Portal: "127.0.0.1:3260", IQN: testIQN, LUN: 1}); err != nil {
 		t.Fatal(err)
@@ -297,10 +307,22 @@ func TestCHAPSecretNeverStoredOrShown(t *testing.T) {
 	if strings.Contains(err.Error(), secret) || strings.Contains(n.r.joined(), secret) {
 		t.Fatal("secret in error or command log")
 	}
-	if !strings.Contains(n.r.joined(), "-n node.session.auth.password -v ***") {
-		t.Fatalf("password not set:\n%s", n.r.joined())
+	// the secret went into the node record (0600), never through argv
+	if strings.Contains(n.r.joined(), "node.session.auth.password") {
+		t.Fatalf("password passed to iscsiadm:\n%s", n.r.joined())
 	}
-	b, _ := os.ReadFile(filepath.Join(m.Store().Dir, "c", "volume.json"))
+	rec := filepath.Join(n.root, "nodes", testIQN, "127.0.0.1,3260")
+	b, err := os.ReadFile(rec)
+	if err != nil || !strings.Contains(string(b), "node.session.auth.password = "+secret+"\n# END RECORD\n") {
+		t.Fatalf("record %q: %v", b, err)
+	}
+	if fi, _ := os.Stat(rec); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("record mode %v", fi.Mode())
+	}
+	if _, err := os.Stat(filepath.Join(n.root, "lock", "lock.write")); !os.IsNotExist(err) {
+		t.Fatalf("iscsiadm's lock still held: %v", err)
+	}
+	b, _ = os.ReadFile(filepath.Join(m.Store().Dir, "c", "volume.json"))
 	if strings.Contains(string(b), secret) {
 		t.Fatal("secret in registry")
 	}

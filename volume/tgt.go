@@ -11,9 +11,12 @@ import (
 	"strings"
 )
 
-// Tgt provisions LUNs on the user-space tgt daemon through tgtadm.
+// Tgt provisions LUNs on the user-space tgt daemon through tgtadm, and
+// creates CHAP accounts through tgtd's management socket (Socket,
+// DefaultTgtSocket when empty) so that no password is in an argv.
 type Tgt struct {
 	Runner Runner
+	Socket string
 }
 
 // TgtTarget is one target of `tgtadm --op show --mode target`.
@@ -170,11 +173,10 @@ func (t Tgt) Publish(ctx context.Context, l LUNSpec, initiator string, c *chapCr
 
 // account (re)creates a CHAP account with secret and binds it to tg.
 func (t Tgt) account(ctx context.Context, tg *TgtTarget, user, secret string, outgoing bool) error {
-	sec := []string{secret}
 	// delete first so a changed secret takes effect; a missing account is fine
 	_, _ = t.adm(ctx, nil, "--op", "delete", "--mode", "account", "--user", user)
-	if _, err := t.adm(ctx, sec, "--op", "new", "--mode", "account", "--user", user, "--password", secret); err != nil {
-		return fmt.Errorf("create CHAP account %s: %w", user, err)
+	if err := t.newAccount(ctx, user, secret); err != nil {
+		return err
 	}
 	args := []string{"--op", "bind", "--mode", "account", "--tid", strconv.Itoa(tg.TID), "--user", user}
 	if outgoing {

@@ -2,8 +2,12 @@ package volume
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"io"
+	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -41,15 +45,26 @@ func TestTgtCommands(t *testing.T) {
 		}
 		return nil, nil
 	}}
-	tg := Tgt{Runner: r}
+	sock, reqs := fakeTgtd(t, 0)
+	tg := Tgt{Runner: r, Socket: sock}
 	l := LUNSpec{IQN: "iqn.2024-01.test.cgrun:vol1"}
 	creds := &chapCreds{user: "u1", secret: "topsecret1234"}
 	if err := tg.Publish(context.Background(), l, "iqn.2024-01.a:ini", creds); err != nil {
 		t.Fatal(err)
 	}
+	// the account and its password went over tgtd's socket, as tgtadm
+	// would send them: MODE_ACCOUNT, OP_NEW, lld iscsi, tid -1
+	req := <-reqs
+	ne := binary.NativeEndian
+	if ne.Uint32(req[0:]) != 7 || ne.Uint32(req[4:]) != 0 || string(req[8:13]) != "iscsi" || int32(ne.Uint32(req[76:])) != -1 ||
+		int(ne.Uint32(req[72:])) != len(req) || string(req[120:]) != "user=u1,password=topsecret1234\x00" {
+		t.Fatalf("request %q", req)
+	}
 	log := r.joined()
+	if strings.Contains(log, "--mode account --user u1 --password") || strings.Contains(log, "--op new --mode account") {
+		t.Fatalf("account made through tgtadm's argv:\n%s", log)
+	}
 	for _, want := range []string{
-		"tgtadm --lld iscsi --op new --mode account --user u1 --password ***",
 		"tgtadm --lld iscsi --op bind --mode account --tid 1 --user u1",
 		"tgtadm --lld iscsi --op bind --mode target --tid 1 --initiator-name iqn.2024-01.a:ini",
 	} {
@@ -109,5 +124,53 @@ func TestProvisionFailureLeavesNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(v.Backing); !os.IsNotExist(err) {
 		t.Errorf("the backing file %s stayed: %v", v.Backing, err)
+	}
+}
+
+// fakeTgtd answers one management request on a unix socket with code,
+// handing the raw request (header and parameters) to the test.
+func fakeTgtd(t *testing.T, code uint32) (string, <-chan []byte) {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "socket.0")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	reqs := make(chan []byte, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		hdr := make([]byte, 120)
+		if _, err := io.ReadFull(c, hdr); err != nil {
+			return
+		}
+		body := make([]byte, int(binary.NativeEndian.Uint32(hdr[72:]))-120)
+		if _, err := io.ReadFull(c, body); err != nil {
+			return
+		}
+		reqs <- append(hdr, body...)
+		rsp := make([]byte, 8)
+		binary.NativeEndian.PutUint32(rsp[0:], code)
+		binary.NativeEndian.PutUint32(rsp[4:], 8)
+		_, _ = c.Write(rsp)
+	}()
+	return sock, reqs
+}
+
+// tgtd's refusal of an account is an error naming it, without the secret.
+func TestTgtAccountRefused(t *testing.T) {
+	t.Parallel()
+	sock, reqs := fakeTgtd(t, 16)
+	err := Tgt{Socket: sock}.newAccount(context.Background(), "u2", "anothersecret99")
+	<-reqs
+	if err == nil || !strings.Contains(err.Error(), "too many accounts") || strings.Contains(err.Error(), "anothersecret99") {
+		t.Fatalf("got %v", err)
+	}
+	if err := (Tgt{Socket: sock}).newAccount(context.Background(), "a,b", "anothersecret99"); err == nil {
+		t.Fatal("user with a comma accepted")
 	}
 }

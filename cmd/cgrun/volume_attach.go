@@ -27,15 +27,7 @@ func volumeAttachCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			opts := volume.Options{DeviceTimeout: c.Duration("device-timeout")}
-			if p := volume.Phase(c.String("pause-after")); p != "" {
-				opts.AfterStep = func(got volume.Phase) {
-					if got == p {
-						fmt.Fprintf(c.App.ErrWriter, "paused after %s\n", p)
-						select {}
-					}
-				}
-			}
+			opts := volume.Options{DeviceTimeout: c.Duration("device-timeout"), AfterStep: volumePauseAfter(c)}
 			e, err := volumeManager(c, opts).Attach(c.Context, name, c.String("user"), c.Bool("read-only"))
 			if err != nil {
 				return err
@@ -56,13 +48,31 @@ func volumeDetachCommand() *cli.Command {
 		Name:      "detach",
 		Usage:     "plumbing: detach a volume for --user (unstage when no user is left)",
 		ArgsUsage: "NAME",
-		Flags:     []cli.Flag{&cli.StringFlag{Name: "user", Required: true, Usage: "container ID using the volume"}},
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "user", Required: true, Usage: "container ID using the volume"},
+			&cli.StringFlag{Name: "pause-after", Hidden: true, Usage: "testing: stop after this step"},
+		},
 		Action: func(c *cli.Context) error {
 			name, err := volumeName(c)
 			if err != nil {
 				return err
 			}
-			return volumeManager(c, volume.Options{}).Detach(c.Context, name, c.String("user"))
+			return volumeManager(c, volume.Options{AfterStep: volumePauseAfter(c)}).Detach(c.Context, name, c.String("user"))
 		},
+	}
+}
+
+// volumePauseAfter is the hidden --pause-after of attach and detach (the fault
+// tests): say "paused after STEP" and stop there, for a SIGKILL.
+func volumePauseAfter(c *cli.Context) func(volume.Phase) {
+	p := volume.Phase(c.String("pause-after"))
+	if p == "" {
+		return nil
+	}
+	return func(got volume.Phase) {
+		if got == p {
+			fmt.Fprintf(c.App.ErrWriter, "paused after %s\n", p)
+			select {}
+		}
 	}
 }
