@@ -176,11 +176,12 @@ func rewriteRecord(path string, kv map[string]string) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err == nil {
+	err = tmp.Chmod(0o600) // CreateTemp's mode already; said for the reader
+	if err == nil {
 		_, err = tmp.Write(b.Bytes())
-		if err == nil {
-			err = tmp.Sync()
-		}
+	}
+	if err == nil {
+		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
