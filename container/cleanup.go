@@ -121,9 +121,15 @@ func (r *Runtime) removeDir(id, name string) error {
 	if err != nil {
 		return err
 	}
-	var logDir string
 	if st, lerr := r.Store.Load(id); lerr == nil {
-		logDir = st.LogDir
+		// the log first: a removal cut short after this point leaves a
+		// tombstone the next open sweeps, which no longer names the log
+		if st.LogDir != "" {
+			if err := os.RemoveAll(st.LogDir); err != nil {
+				l.Unlock()
+				return fmt.Errorf("remove container log: %w", err)
+			}
+		}
 		if name == "" {
 			name = st.Name
 		}
@@ -138,13 +144,9 @@ func (r *Runtime) removeDir(id, name string) error {
 		err = r.Store.releaseName(name, id)
 	}
 	l.Unlock()
+	r.afterStep("rm-renamed")
 	if rerr := os.RemoveAll(gone); rerr != nil && err == nil {
 		err = fmt.Errorf("remove container state: %w", rerr)
-	}
-	if logDir != "" {
-		if rerr := os.RemoveAll(logDir); rerr != nil && err == nil {
-			err = fmt.Errorf("remove container log: %w", rerr)
-		}
 	}
 	return err
 }

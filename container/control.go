@@ -163,6 +163,7 @@ func (r *Runtime) Remove(id string, force bool) error {
 			}
 			return err
 		}
+		r.afterStep("rm-stopped")
 	}
 	// An owner that outlived the process (still cleaning up) is waited
 	// for; one that died is taken over.
@@ -184,5 +185,6 @@ func (r *Runtime) Remove(id string, force bool) error {
 	if err := r.releaseSettled(id, nil); err != nil {
 		return err
 	}
+	r.afterStep("rm-released")
 	return r.removeDir(id, "")
 }

@@ -200,3 +200,27 @@ func TestVolumeRunFault(t *testing.T) {
 		})
 	}
 }
+
+// `cgrun rm -f` of a detached container with a volume, SIGKILLed after
+// each of its steps: the next rm -f detaches the volume and leaves nothing.
+func TestVolumeRemoveFault(t *testing.T) {
+	e, c := runVolEnv(t)
+	e.must("create", "--provision", "tgt", "--size", "32m", "rmfault")
+	e.must("publish", "rmfault")
+	iqn := e.iqn("rmfault")
+	for _, step := range []string{"rm-stopped", "rm-released", "rm-renamed"} {
+		t.Run(step, func(t *testing.T) {
+			mustRun(t, c.Run([]string{"-d", "--name", "v", "-v", "rmfault:/data"}, "sleep", "60"), "run -d")
+			p := c.StartPaused(step, "rm", "-f", "v")
+			p.KillRunner()
+			p.Wait(time.Minute)
+			if step != "rm-renamed" {
+				mustRun(t, c.Cmd("rm", "-f", "v"), "rm -f after a killed rm -f")
+			}
+			e.detached("rmfault", iqn)
+			if left := c.Leftovers(); len(left) > 0 {
+				t.Errorf("left behind: %v", left)
+			}
+		})
+	}
+}

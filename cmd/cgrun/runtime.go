@@ -22,7 +22,12 @@ const flagImageStore = "image-store"
 // (their warnings printed once each, with flags); every releaser is the
 // library's default.
 func newRuntime(c *cli.Context) (*container.Runtime, error) {
-	return container.NewRuntime(c.String("root"), container.DefaultHooks{Warn: warnOnce(errWriter(c))}, nil)
+	rt, err := container.NewRuntime(c.String("root"), container.DefaultHooks{Warn: warnOnce(errWriter(c))}, nil)
+	if err == nil {
+		// the fault tests' hook ($CGRUN_PAUSE_AFTER): rm's steps
+		rt.AfterStep = runner.PauseAfter(os.Getenv(runner.PauseEnv))
+	}
+	return rt, err
 }
 
 // newRunner is the runner of the command line's --root, --image-store and

@@ -280,3 +280,38 @@ func parentOf(pid int) int {
 	ppid, _ := strconv.Atoi(f[1])
 	return ppid
 }
+
+// TestFaultRemove kills `cgrun rm -f` of a running detached container
+// after each of its steps (the container stopped and its exit recorded,
+// what it held released, its state renamed away): the next rm (or, for a
+// removal already past its rename, the next command) finishes it, and
+// nothing is left, its log and name included.
+func TestFaultRemove(t *testing.T) {
+	store := t.TempDir()
+	image := testutil.TestImageOCI(t)
+	for _, step := range []string{"rm-stopped", "rm-released", "rm-renamed"} {
+		t.Run(step, func(t *testing.T) {
+			c := testutil.NewCgrun(t)
+			id := c.Cmd("--image-store", store, "run", "-d", "--cgroup-parent", c.Parent, "--name", "r", image, "sleep", "60")
+			if id.Code != 0 {
+				t.Fatalf("run -d: %s", id)
+			}
+			p := c.StartPaused(step, "--image-store", store, "rm", "-f", "r")
+			p.KillRunner()
+			p.Wait(time.Minute)
+			if step != "rm-renamed" {
+				if r := c.Cmd("--image-store", store, "rm", "-f", "r"); r.Code != 0 {
+					t.Fatalf("rm -f after a killed rm -f: %s", r)
+				}
+			} else if e := psAll(t, c); len(e) != 0 { // gone for every command already
+				t.Fatalf("ps -a after a removal killed past its rename: %+v", e)
+			}
+			noLeftovers(t, c, store, false)
+			// the name is free again
+			if r := c.Cmd("--image-store", store, "run", "--rm", "--cgroup-parent", c.Parent, "--name", "r", image, "true"); r.Code != 0 {
+				t.Fatalf("run --name r after the removal: %s", r)
+			}
+			noLeftovers(t, c, store, false)
+		})
+	}
+}
