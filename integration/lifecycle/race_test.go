@@ -15,7 +15,10 @@ import (
 // command whose container went meanwhile.
 func TestRaceStopKillRemove(t *testing.T) {
 	c := testutil.NewCgrun(t)
-	const rounds = 25
+	rounds := 25
+	if testutil.InVM() { // five times slower under emulation
+		rounds = 8
+	}
 	bad := []string{"not empty", "already finished", "panic", "timed out", "locked", "owned by another"}
 	for round := 0; round < rounds; round++ {
 		id := mustOut(t, c.Run([]string{"-d"}, "sleep", "30"), "run -d")
@@ -65,7 +68,11 @@ func TestRaceRunRmi(t *testing.T) {
 	c := testutil.NewCgrun(t)
 	store := t.TempDir()
 	image := testutil.TestImageOCI(t)
-	for round := 0; round < 8; round++ {
+	rounds := 8
+	if testutil.InVM() {
+		rounds = 3
+	}
+	for round := 0; round < rounds; round++ {
 		done := make(chan struct{})
 		var rmis []testutil.Result
 		var wg sync.WaitGroup
