@@ -216,6 +216,10 @@ func TestVolumeRemoveFault(t *testing.T) {
 			p.Wait(time.Minute)
 			if step != "rm-renamed" {
 				mustRun(t, c.Cmd("rm", "-f", "v"), "rm -f after a killed rm -f")
+			} else if ps := mustRun(t, c.Cmd("ps", "-a", "-q"), "ps"); ps != "" {
+				// past the rename the container is gone for every command;
+				// the next (this ps) sweeps what the removal left
+				t.Fatalf("ps -a after a removal killed past its rename: %s", ps)
 			}
 			e.detached("rmfault", iqn)
 			if left := c.Leftovers(); len(left) > 0 {
