@@ -121,13 +121,15 @@ func (r *Runtime) removeDir(id, name string) error {
 	if err != nil {
 		return err
 	}
+	var logErr error
 	if st, lerr := r.Store.Load(id); lerr == nil {
 		// the log first: a removal cut short after this point leaves a
-		// tombstone the next open sweeps, which no longer names the log
-		if st.LogDir != "" {
-			if err := os.RemoveAll(st.LogDir); err != nil {
-				l.Unlock()
-				return fmt.Errorf("remove container log: %w", err)
+		// tombstone the next open sweeps, which no longer names the log.
+		// One that cannot go (a read-only disk) is said, and the state
+		// goes all the same.
+		if _, serr := os.Lstat(st.LogDir); st.LogDir != "" && serr == nil {
+			if rerr := os.RemoveAll(st.LogDir); rerr != nil {
+				logErr = fmt.Errorf("remove container log: %w", rerr)
 			}
 		}
 		if name == "" {
@@ -148,5 +150,5 @@ func (r *Runtime) removeDir(id, name string) error {
 	if rerr := os.RemoveAll(gone); rerr != nil && err == nil {
 		err = fmt.Errorf("remove container state: %w", rerr)
 	}
-	return err
+	return errors.Join(err, logErr)
 }

@@ -124,11 +124,7 @@ func (r *Runner) monitorCommand(id string) *exec.Cmd {
 }
 
 func (r *Runner) imageStore() (*image.Store, error) {
-	st, err := image.Open(r.opts.ImageStore)
-	if err != nil {
-		return nil, fmt.Errorf("image store: %w", err)
-	}
-	return st, nil
+	return image.Open(r.opts.ImageStore) // its errors say "image store"
 }
 
 func (r *Runner) afterStep(step string) {

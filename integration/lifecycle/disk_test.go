@@ -179,5 +179,12 @@ func TestFullImageStore(t *testing.T) {
 	setRO(t, fs, true)
 	defer setRO(t, fs, false)
 	oneLine125(t, "import into a read-only store", c.Cmd("image", "import", "oci:"+oci, "ro/test"), "read-only file system")
+	// a run needs the store (an image's layers, a detached container's log)
+	oneLine125(t, "run -d with a read-only store", c.Run([]string{"-d"}, "true"), "read-only file system")
+	r := c.Cmd("run", "--rm", "--cgroup-parent", c.Parent, testutil.TestImageOCI(t), "true")
+	oneLine125(t, "run of an OCI image with a read-only store", r, "read-only file system")
+	if strings.Count(r.Stderr, "image store") > 1 {
+		t.Errorf("the message says it twice: %s", r.Stderr)
+	}
 	assertClean(t, c)
 }
