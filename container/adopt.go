@@ -116,23 +116,15 @@ func (r *Runtime) Adopt(id string, orphans Orphans) (*Running, error) {
 		}
 	}
 	switch {
-	case st.Status == StatusExited:
-		return run, nil
-	case st.Status == StatusRestarting:
-		return run, nil
-	case st.Status == StatusRunning:
+	case st.Status == StatusExited, st.Status == StatusRestarting, st.Status == StatusRunning:
 		return run, nil
 	case st.Creating || status != libcontainer.Running:
 		// created, or started up to libcontainer's init and no further:
 		// the user's process never ran
-		se := &StartError{Code: 125, Err: fmt.Errorf("container %s: its runner died before it started", ShortID(id))}
-		if lerr == nil && status != libcontainer.Stopped {
-			_ = lc.Signal(unix.SIGKILL)
-		}
-		if rerr := run.failed(id, se); rerr != nil {
+		se, rerr := run.discardUnstarted(id, status)
+		if rerr != nil {
 			return nil, errors.Join(se, rerr)
 		}
-		run.remove(id)
 		return nil, se
 	default:
 		// the user's process runs, but the runner died before recording
@@ -149,6 +141,22 @@ func (r *Runtime) Adopt(id string, orphans Orphans) (*Running, error) {
 		}
 		return run, nil
 	}
+}
+
+// discardUnstarted settles a container whose runner died before the
+// user's process ran: its init (libcontainer status) killed, the failure
+// recorded, what it held released and the container removed. It returns
+// the failure, and what the release could not give back.
+func (run *Running) discardUnstarted(id string, status libcontainer.Status) (*StartError, error) {
+	if run.lc != nil && status != libcontainer.Stopped {
+		_ = run.lc.Signal(unix.SIGKILL)
+	}
+	se := &StartError{Code: 125, Err: fmt.Errorf("container %s: its runner died before it started", ShortID(id))}
+	if err := run.failed(id, se); err != nil {
+		return se, err
+	}
+	run.remove(id)
+	return se, nil
 }
 
 // remove deletes a container that failed and was released (its state
@@ -174,10 +182,7 @@ func (run *Running) waitAdopted() (Exit, error) {
 	if !ok {
 		return Exit{}, ErrExitLost
 	}
-	if ws.Signaled() {
-		return Exit{Code: 128 + int(ws.Signal()), Signal: ws.Signal()}, nil
-	}
-	return Exit{Code: ws.ExitStatus()}, nil
+	return exitOfStatus(syscall.WaitStatus(ws)), nil
 }
 
 // recordLost records that the container ended with its exit unseen.
@@ -259,14 +264,9 @@ func (r *Runtime) Reconcile(id string) (*State, error) {
 	switch {
 	case st.Creating || st.Status == StatusCreated:
 		// made or started halfway: the user's process never ran
-		if lc != nil && lcStatus != libcontainer.Stopped {
-			_ = lc.Signal(unix.SIGKILL)
-		}
-		se := &StartError{Code: 125, Err: fmt.Errorf("container %s: its runner died before it started", ShortID(id))}
-		if err := run.failed(id, se); err != nil {
+		if _, err := run.discardUnstarted(id, lcStatus); err != nil {
 			return st, err
 		}
-		run.remove(id)
 		return nil, nil
 	case st.Status == StatusRestarting && st.ExitCode != nil:
 		run.markExited(id) // between two runs: the last exit is on record

@@ -127,9 +127,13 @@ func (r *Runtime) removeDir(id, name string) error {
 		// tombstone the next open sweeps, which no longer names the log.
 		// One that cannot go (a read-only disk) is said, and the state
 		// goes all the same.
-		if _, serr := os.Lstat(st.LogDir); st.LogDir != "" && serr == nil {
-			if rerr := os.RemoveAll(st.LogDir); rerr != nil {
-				logErr = fmt.Errorf("remove container log: %w", rerr)
+		// (Lstat first: on a read-only disk RemoveAll of a missing path
+		// fails.)
+		if st.LogDir != "" {
+			if _, serr := os.Lstat(st.LogDir); serr == nil {
+				if rerr := os.RemoveAll(st.LogDir); rerr != nil {
+					logErr = fmt.Errorf("remove container log: %w", rerr)
+				}
 			}
 		}
 		if name == "" {

@@ -61,11 +61,8 @@ func (r *Runtime) Exec(id string, p *specs.Process, pio IO) (*Exec, error) {
 	}
 	if err := lc.Run(lp); err != nil {
 		held.drop()
-		if perr := pids.full(id); perr != nil || pids.nearlyFull() {
-			if perr == nil {
-				perr = pids.refusal(id)
-			}
-			return nil, perr
+		if pids.nearlyFull() { // full included
+			return nil, pids.refusal(id)
 		}
 		return nil, classifyStartError(err)
 	}
@@ -132,15 +129,11 @@ func (h *heldStderr) drop() {
 		return
 	}
 	h.w.Close()
-	select {
-	case <-h.done:
-	case <-time.After(time.Second):
-	}
-	h.r.Close()
+	h.wait()
 }
 
 // wait waits, at most a second, for the copy to end once the process did
-// (a child it left may hold the pipe).
+// (a child it left may hold the pipe), and closes the pipe.
 func (h *heldStderr) wait() {
 	if h == nil {
 		return
@@ -149,6 +142,7 @@ func (h *heldStderr) wait() {
 	case <-h.done:
 	case <-time.After(time.Second):
 	}
+	h.r.Close()
 }
 
 // pidsLimit reads the container's pids cgroup files.

@@ -90,6 +90,11 @@ func exitOf(ps *os.ProcessState) Exit {
 	if !ok {
 		return Exit{Code: ps.ExitCode()}
 	}
+	return exitOfStatus(ws)
+}
+
+// exitOfStatus is Docker's exit of a wait status: 128+N after signal N.
+func exitOfStatus(ws syscall.WaitStatus) Exit {
 	if ws.Signaled() {
 		return Exit{Code: 128 + int(ws.Signal()), Signal: ws.Signal()}
 	}

@@ -20,6 +20,9 @@ type RestartPolicy struct {
 	MaxRetries int `json:"maxRetries,omitempty"`
 }
 
+// Active says whether p restarts anything (nil and "no" do not).
+func (p *RestartPolicy) Active() bool { return p != nil && p.Name != "no" }
+
 // ParseRestartPolicy reads no, on-failure[:N], always, unless-stopped.
 func ParseRestartPolicy(s string) (RestartPolicy, error) {
 	name, n, hasN := strings.Cut(s, ":")

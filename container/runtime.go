@@ -151,7 +151,7 @@ func (r *Runtime) Reserve(cfg Config) (*Creation, error) {
 	if parent == "" {
 		parent = DefaultCgroupParent
 	}
-	if p := cfg.Restart; p != nil && p.Name != "no" {
+	if p := cfg.Restart; p.Active() {
 		if !cfg.Detached {
 			return nil, &FieldError{Field: "Restart", Value: p.Name, Err: errors.New("needs a detached container: its monitor restarts it")}
 		}

@@ -154,6 +154,9 @@ func (s *Store) ResolveMount(ctx context.Context, ref, id string, p Progress) (*
 	defer l.Unlock()
 	img, err := s.Resolve(ctx, ref, p)
 	if err != nil {
+		// a failed pull's sweep needs the store to itself: this hold too
+		l.Unlock()
+		s.sweep()
 		return nil, nil, err
 	}
 	m, err := s.Mount(ctx, img, id)

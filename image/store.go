@@ -60,7 +60,9 @@ func Open(root string, opts ...Option) (*Store, error) {
 			return nil, fmt.Errorf("image store: %w", err)
 		}
 	}
-	s.sweep()
+	if ents, _ := os.ReadDir(filepath.Join(abs, "tmp")); len(ents) > 0 {
+		s.sweep() // an interrupted write: the rest of it goes too
+	}
 	return s, nil
 }
 
@@ -68,7 +70,8 @@ func Open(root string, opts ...Option) (*Store, error) {
 // mid-unpack, or refused by a full disk: its tmp/ files and the blobs and
 // layers no recorded image names), when no pull, mount or rmi runs: every
 // write happens under gc.lock, so with it held exclusive nothing
-// unrecorded is in use.
+// unrecorded is in use. A failed pull sweeps at once; Open sweeps only
+// when tmp/ holds something (every command opens the store).
 func (s *Store) sweep() {
 	l, err := s.lock(gcLock, unix.LOCK_EX|unix.LOCK_NB)
 	if err != nil {

@@ -8,7 +8,6 @@
 package logs
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -53,9 +52,6 @@ type OptError struct {
 func (e *OptError) Error() string {
 	return fmt.Sprintf("invalid %s %q: %s", e.Flag, e.Value, e.Rule)
 }
-
-// ErrNoLog: the container keeps no log (driver none, or not detached).
-var ErrNoLog = errors.New("no log")
 
 // ParseConfig reads Docker's --log-driver and --log-opt values (KEY=VALUE,
 // each flag one or a comma-separated list): max-size (a size, at least

@@ -132,6 +132,11 @@ func Read(ctx context.Context, dir string, o ReadOptions, stdout, stderr io.Writ
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
+	defer func() { // the one open at the end: Follow may open it later
+		if cur != nil {
+			cur.Close()
+		}
+	}()
 	var pos int64
 	var tail []*entry
 	keep := func(e *entry) error {
@@ -163,7 +168,6 @@ func Read(ctx context.Context, dir string, o ReadOptions, stdout, stderr io.Writ
 		}
 	}
 	if cur != nil {
-		defer func() { cur.Close() }()
 		n, err := p.scan(cur, keep)
 		pos += n
 		if err != nil {

@@ -22,14 +22,12 @@ const maxLine = 16 << 10
 // file at the configured size. Its methods are safe for concurrent use
 // (stdout and stderr copied at once).
 type Writer struct {
-	mu   sync.Mutex
-	dir  string
-	cfg  Config
-	f    *os.File
-	size int64
-	// dropped counts the lines the log could not take.
-	dropped int
-	closed  bool
+	mu     sync.Mutex
+	dir    string
+	cfg    Config
+	f      *os.File
+	size   int64
+	closed bool
 	// Now stamps the entries (time.Now); tests set it.
 	Now func() time.Time
 }
@@ -37,7 +35,7 @@ type Writer struct {
 // Open opens (creating, 0700 and 0600) the log in dir for appending.
 func Open(dir string, cfg Config) (*Writer, error) {
 	if cfg.Driver != DriverJSONFile {
-		return nil, ErrNoLog
+		return nil, fmt.Errorf("container log: driver %s keeps no log", cfg.Driver)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("container log: %w", err)
@@ -63,13 +61,6 @@ func (w *Writer) open() error {
 	return nil
 }
 
-// Dropped is the number of lines the log could not take (a full disk).
-func (w *Writer) Dropped() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.dropped
-}
-
 // Close closes the log file.
 func (w *Writer) Close() error {
 	w.mu.Lock()
@@ -91,14 +82,7 @@ func (w *Writer) Close() error {
 func (w *Writer) Copy(stream string, r io.Reader) error {
 	buf := make([]byte, 32<<10)
 	var line []byte
-	write := func(stream string, text []byte) error {
-		if err := w.write(stream, text); err != nil {
-			w.mu.Lock()
-			w.dropped++
-			w.mu.Unlock()
-		}
-		return nil
-	}
+	write := func(stream string, text []byte) { _ = w.write(stream, text) } // dropped when it cannot be written
 	for {
 		n, err := r.Read(buf)
 		data := buf[:n]
@@ -111,23 +95,17 @@ func (w *Writer) Copy(stream string, r io.Reader) error {
 			line = append(line, data[:end]...)
 			data = data[end:]
 			for len(line) > maxLine || (len(line) == maxLine && i < 0) {
-				if werr := write(stream, line[:maxLine]); werr != nil {
-					return werr
-				}
+				write(stream, line[:maxLine])
 				line = append(line[:0], line[maxLine:]...)
 			}
 			if i >= 0 && len(line) > 0 {
-				if werr := write(stream, line); werr != nil {
-					return werr
-				}
+				write(stream, line)
 				line = line[:0]
 			}
 		}
 		if err != nil {
 			if len(line) > 0 {
-				if werr := write(stream, line); werr != nil {
-					return werr
-				}
+				write(stream, line)
 			}
 			if errors.Is(err, io.EOF) || errors.Is(err, syscall.EIO) || errors.Is(err, os.ErrClosed) {
 				return nil

@@ -14,7 +14,6 @@ import (
 
 	"github.com/containernetworking/cni/libcni"
 	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 
 	"github.com/cgrun/cgrun/internal/flock"
 )
@@ -71,9 +70,6 @@ func NewManager(opts Options) *Manager {
 	return &Manager{opts: opts, cni: libcni.NewCNIConfigWithCacheDir(opts.BinDirs, filepath.Join(opts.StateDir, "cache"), nil)}
 }
 
-// Options returns the manager's options, defaults filled.
-func (m *Manager) Options() Options { return m.opts }
-
 // Network is one network: a CNI configuration list of the configuration
 // directory. Bridge, Subnet and Gateway are its bridge plugin's, when it
 // has one.
@@ -106,14 +102,8 @@ func (m *Manager) file(name string) string {
 	return filepath.Join(m.opts.ConfDir, "cgrun-"+name+".conflist")
 }
 
-// lockDir serializes changes to the configuration directory.
-func (m *Manager) lockConf() (*flock.Lock, error) {
-	dir := filepath.Join(m.opts.StateDir, "locks")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("network locks: %w", err)
-	}
-	return flock.Acquire(filepath.Join(dir, "conf.lock"), unix.LOCK_EX)
-}
+// lockConf serializes changes to the configuration directory.
+func (m *Manager) lockConf() (*flock.Lock, error) { return m.lock("conf") }
 
 // Get loads network name from the configuration directory.
 func (m *Manager) Get(name string) (*Network, error) {

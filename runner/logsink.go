@@ -98,12 +98,7 @@ func (s *logSink) close(d time.Duration) {
 	for _, c := range s.consoles {
 		c.Close() // unblocks a copy whose run never started
 	}
-	done := make(chan struct{})
-	go func() { s.copies.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(d):
-	}
+	waitCopies(&s.copies, d)
 	if s.w != nil {
 		_ = s.w.Close()
 	}

@@ -19,7 +19,7 @@ import (
 // MonitorArg is the first argument of a detached container's monitor when
 // the Runner re-executes its own program (Options.MonitorCommand nil):
 // `PROGRAM cgrun-monitor ROOT ID`. Init recognises it.
-const MonitorArg = "cgrun-monitor"
+const MonitorArg = shim.MonitorArg
 
 // Monitor is the life of a detached container's monitor process: it starts
 // container id of the state directory root with its stdout and stderr
@@ -27,9 +27,9 @@ const MonitorArg = "cgrun-monitor"
 // report (closed then), waits, records the exit code and OOM kills,
 // starts it again as its restart policy says, and releases what the
 // container held once it is done (removing it when it was created with
-// AutoRemove). It runs no goroutine while it waits (one with a terminal,
-// copying it to the log). A *container.ReleaseError says the exit was
-// recorded but something stays to release.
+// AutoRemove). While it waits, its goroutines copy the container's output
+// into the log. A *container.ReleaseError says the exit was recorded but
+// something stays to release.
 func Monitor(root, id string, report io.WriteCloser) error {
 	// A detached container outlives the terminal; its signals are sent to
 	// the container directly (Container.Signal, `cgrun kill`).
@@ -71,7 +71,7 @@ func Monitor(root, id string, report io.WriteCloser) error {
 		return err
 	}
 	debug.FreeOSMemory() // the start's garbage, before the long wait
-	if st.Restart != nil && st.Restart.Name != "no" {
+	if st.Restart.Active() {
 		_, err = run.WaitRestarting(stdio)
 	} else {
 		_, err = run.Wait()
@@ -183,7 +183,7 @@ func Adopt(root, id string) (container.Exit, error) {
 		}()
 	}
 	var ex container.Exit
-	if st.Restart != nil && st.Restart.Name != "no" {
+	if st.Restart.Active() {
 		ex, err = run.WaitRestarting(func() (container.IO, error) { return sink.stdio(st) })
 	} else {
 		ex, err = run.Wait()

@@ -88,7 +88,6 @@ func (m *Manager) Provision(ctx context.Context, v *Volume) error {
 	} else {
 		fresh = true
 	}
-	err = nil
 	if _, err = readCHAP(v.CHAP); err == nil { // CHAP goes on at Publish (LIO keeps it per ACL)
 		err = t.Create(ctx, lunSpec(v))
 	}

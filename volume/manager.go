@@ -150,22 +150,20 @@ func (m *Manager) exposure(v *Volume, a *Attachment, ro bool) *Exposure {
 	return e
 }
 
-// record writes a's phase before the step runs.
-// after runs Options.AfterStep for a step that is not recorded.
+// after runs Options.AfterStep for step p.
 func (m *Manager) after(p Phase) {
 	if m.opts.AfterStep != nil {
 		m.opts.AfterStep(p)
 	}
 }
 
+// record writes a's phase before the step runs.
 func (m *Manager) record(a *Attachment, p Phase) error {
 	a.Phase = p
 	if err := m.store.putAttachment(a); err != nil {
 		return fmt.Errorf("record attach state of %s: %w", a.Volume, err)
 	}
-	if m.opts.AfterStep != nil {
-		m.opts.AfterStep(p)
-	}
+	m.after(p)
 	return nil
 }
 

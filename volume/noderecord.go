@@ -171,23 +171,6 @@ func rewriteRecord(path string, kv map[string]string) error {
 	if !wrote {
 		put()
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".cgrun-record-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	err = tmp.Chmod(0o600) // CreateTemp's mode already; said for the reader
-	if err == nil {
-		_, err = tmp.Write(b.Bytes())
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	// no comma in the temporary name: iscsiadm reads NAME,PORT entries as portals
+	return writeFileAtomic(path, filepath.Join(filepath.Dir(path), ".cgrun-record"), b.Bytes())
 }

@@ -120,12 +120,17 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
+	return writeFileAtomic(path, path+".tmp", append(b, '\n'))
+}
+
+// writeFileAtomic replaces path with b (0600), written to tmp, synced and
+// renamed, so a reader sees the old file or the new one whole.
+func writeFileAtomic(path, tmp string, b []byte) error {
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
+	if _, err := f.Write(b); err != nil {
 		f.Close()
 		return err
 	}

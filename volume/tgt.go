@@ -77,12 +77,12 @@ func ParseTgtTargets(r io.Reader) ([]TgtTarget, error) {
 	return out, sc.Err()
 }
 
-func (t Tgt) adm(ctx context.Context, secrets []string, args ...string) ([]byte, error) {
-	return t.Runner.Run(ctx, Cmd{Name: "tgtadm", Args: append([]string{"--lld", "iscsi"}, args...), Secrets: secrets})
+func (t Tgt) adm(ctx context.Context, args ...string) ([]byte, error) {
+	return t.Runner.Run(ctx, Cmd{Name: "tgtadm", Args: append([]string{"--lld", "iscsi"}, args...)})
 }
 
 func (t Tgt) targets(ctx context.Context) ([]TgtTarget, error) {
-	out, err := t.adm(ctx, nil, "--op", "show", "--mode", "target")
+	out, err := t.adm(ctx, "--op", "show", "--mode", "target")
 	if err != nil {
 		return nil, fmt.Errorf("list tgt targets: %w", err)
 	}
@@ -121,19 +121,19 @@ func (t Tgt) Create(ctx context.Context, l LUNSpec) error {
 				tid = o.TID + 1
 			}
 		}
-		if _, err := t.adm(ctx, nil, "--op", "new", "--mode", "target", "--tid", strconv.Itoa(tid), "-T", l.IQN); err != nil {
+		if _, err := t.adm(ctx, "--op", "new", "--mode", "target", "--tid", strconv.Itoa(tid), "-T", l.IQN); err != nil {
 			return fmt.Errorf("create tgt target %s: %w", l.IQN, err)
 		}
 		tg = &TgtTarget{TID: tid, IQN: l.IQN, LUNs: map[int]string{}}
 	}
 	tid := strconv.Itoa(tg.TID)
 	if _, ok := tg.LUNs[1]; !ok {
-		if _, err := t.adm(ctx, nil, "--op", "new", "--mode", "logicalunit", "--tid", tid, "--lun", "1", "-b", l.Backing); err != nil {
+		if _, err := t.adm(ctx, "--op", "new", "--mode", "logicalunit", "--tid", tid, "--lun", "1", "-b", l.Backing); err != nil {
 			return fmt.Errorf("create LUN 1 of %s on %s: %w", l.IQN, l.Backing, err)
 		}
 	}
 	if l.Serial != "" {
-		if _, err := t.adm(ctx, nil, "--op", "update", "--mode", "logicalunit", "--tid", tid, "--lun", "1",
+		if _, err := t.adm(ctx, "--op", "update", "--mode", "logicalunit", "--tid", tid, "--lun", "1",
 			"--params", "scsi_sn="+l.Serial+",scsi_id="+l.Serial); err != nil {
 			return fmt.Errorf("set serial of %s: %w", l.IQN, err)
 		}
@@ -165,7 +165,7 @@ func (t Tgt) Publish(ctx context.Context, l LUNSpec, initiator string, c *chapCr
 	if slices.Contains(tg.ACLs, initiator) {
 		return nil
 	}
-	if _, err := t.adm(ctx, nil, "--op", "bind", "--mode", "target", "--tid", tid, "--initiator-name", initiator); err != nil {
+	if _, err := t.adm(ctx, "--op", "bind", "--mode", "target", "--tid", tid, "--initiator-name", initiator); err != nil {
 		return fmt.Errorf("publish %s to %s: %w", l.IQN, initiator, err)
 	}
 	return nil
@@ -174,7 +174,7 @@ func (t Tgt) Publish(ctx context.Context, l LUNSpec, initiator string, c *chapCr
 // account (re)creates a CHAP account with secret and binds it to tg.
 func (t Tgt) account(ctx context.Context, tg *TgtTarget, user, secret string, outgoing bool) error {
 	// delete first so a changed secret takes effect; a missing account is fine
-	_, _ = t.adm(ctx, nil, "--op", "delete", "--mode", "account", "--user", user)
+	_, _ = t.adm(ctx, "--op", "delete", "--mode", "account", "--user", user)
 	if err := t.newAccount(ctx, user, secret); err != nil {
 		return err
 	}
@@ -182,7 +182,7 @@ func (t Tgt) account(ctx context.Context, tg *TgtTarget, user, secret string, ou
 	if outgoing {
 		args = append(args, "--outgoing")
 	}
-	if _, err := t.adm(ctx, nil, args...); err != nil {
+	if _, err := t.adm(ctx, args...); err != nil {
 		return fmt.Errorf("bind CHAP account %s to %s: %w", user, tg.IQN, err)
 	}
 	return nil
@@ -200,7 +200,7 @@ func (t Tgt) Unpublish(ctx context.Context, l LUNSpec, initiator string) error {
 	if !slices.Contains(tg.ACLs, initiator) {
 		return nil
 	}
-	if _, err := t.adm(ctx, nil, "--op", "unbind", "--mode", "target", "--tid", strconv.Itoa(tg.TID), "--initiator-name", initiator); err != nil {
+	if _, err := t.adm(ctx, "--op", "unbind", "--mode", "target", "--tid", strconv.Itoa(tg.TID), "--initiator-name", initiator); err != nil {
 		return fmt.Errorf("unpublish %s from %s: %w", l.IQN, initiator, err)
 	}
 	return nil
@@ -216,11 +216,11 @@ func (t Tgt) Delete(ctx context.Context, l LUNSpec) error {
 		if len(tg.Initiators) > 0 {
 			return fmt.Errorf("delete %s: %w: sessions open from %v", l.IQN, ErrInUse, tg.Initiators)
 		}
-		if _, err := t.adm(ctx, nil, "--op", "delete", "--mode", "target", "--tid", strconv.Itoa(tg.TID)); err != nil {
+		if _, err := t.adm(ctx, "--op", "delete", "--mode", "target", "--tid", strconv.Itoa(tg.TID)); err != nil {
 			return fmt.Errorf("delete tgt target %s: %w", l.IQN, err)
 		}
 		for _, u := range tg.Accounts {
-			_, _ = t.adm(ctx, nil, "--op", "delete", "--mode", "account", "--user", u)
+			_, _ = t.adm(ctx, "--op", "delete", "--mode", "account", "--user", u)
 		}
 	}
 	return removeBacking(l.Backing)

@@ -95,7 +95,7 @@ func (t Tgt) newAccount(ctx context.Context, user, secret string) error {
 		return invalidf("CHAP user %q: must not hold ',' or '='", user)
 	}
 	err := tgtRequest(ctx, t.Socket, tgtModeAccount, tgtOpNew, -1, "user="+user+",password="+secret)
-	if err != nil && errors.Is(err, ErrCommand) {
+	if errors.Is(err, ErrCommand) {
 		return fmt.Errorf("create CHAP account %s: %w", user, err)
 	}
 	return err

@@ -92,7 +92,7 @@ func takesValue(flags []cli.Flag, word string) bool {
 			if n != name {
 				continue
 			}
-			if bf, ok := f.(*cli.BoolFlag); ok && bf != nil {
+			if _, ok := f.(*cli.BoolFlag); ok {
 				return false
 			}
 			return true

@@ -20,7 +20,7 @@ int cgrun_command(int argc, char **argv)
 				return CGRUN_CMD_RUN;
 			if (!strcmp(a, "exec"))
 				return CGRUN_CMD_EXEC;
-			if (!strcmp(a, CGRUN_MONITOR_ARG))
+			if (!strcmp(a, CGRUN_SHIM_MONITOR_ARG))
 				return CGRUN_CMD_MONITOR;
 			if (!strcmp(a, "update"))
 				return CGRUN_CMD_UPDATE;

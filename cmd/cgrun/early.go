@@ -4,6 +4,7 @@ package main
 #cgo CFLAGS: -I${SRCDIR}/../../cgroup/warm -I${SRCDIR}/../../shim
 #include <stdlib.h>
 #include "early.h"
+#include "shim.h"
 */
 import "C"
 
@@ -31,7 +32,7 @@ func commandOf(args []string) string {
 func startsContainer(args []string) bool { return C.cgrun_cmd_attaches(command(args)) != 0 }
 
 // monitorArg is the monitor argument the constructor knows.
-const monitorArg = C.CGRUN_MONITOR_ARG
+const monitorArg = C.CGRUN_SHIM_MONITOR_ARG
 
 func command(args []string) C.int {
 	argv := make([]*C.char, len(args))

@@ -3,9 +3,6 @@
 
 enum { CGRUN_CMD_RUN = 1, CGRUN_CMD_EXEC, CGRUN_CMD_MONITOR, CGRUN_CMD_UPDATE };
 
-// The first argument of a detached container's monitor (runner.MonitorArg).
-#define CGRUN_MONITOR_ARG "cgrun-monitor"
-
 // cgrun_command tells which of the commands that work on a container's
 // cgroups cgrun's argv runs: the first argument that is not a flag (the
 // values of --root and --image-store skipped) is run, exec, update or the

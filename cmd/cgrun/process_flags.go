@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -96,10 +97,7 @@ func processRequest(c *cli.Context, req *runner.Request) error {
 		if mode == "" {
 			continue
 		}
-		ok := false
-		for _, m := range n.modes {
-			ok = ok || mode == m
-		}
+		ok := slices.Contains(n.modes, mode)
 		if ref, isRef := strings.CutPrefix(mode, runner.NetworkContainerPrefix); isRef && ref != "" && n.t != specs.CgroupNamespace {
 			ok = true
 		}

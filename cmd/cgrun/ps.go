@@ -56,10 +56,8 @@ func psAction(c *cli.Context) error {
 	for _, st := range all {
 		// a container nobody answers for any more (its runner and its
 		// supervisor died) is settled first
-		if st, err = rt.Reconcile(st.ID); st == nil || err != nil {
-			if st == nil {
-				continue
-			}
+		if st, _ = rt.Reconcile(st.ID); st == nil {
+			continue
 		}
 		running := st.Status != container.StatusExited && rt.Running(st.ID)
 		if !running && !c.Bool("all") {
