@@ -16,7 +16,7 @@ const maxManifestSize = 8 << 20
 // fetch copies the image src names into the store, verifying every blob,
 // unpacks its layers and records it under name. Callers hold gc.lock
 // shared so rmi cannot delete what it writes before the record exists.
-func (s *Store) fetch(ctx context.Context, src source, name, label string, p Progress) (*Image, error) {
+func (s *Store) fetch(ctx context.Context, src source, name, label string, ver *Verification, p Progress) (*Image, error) {
 	if p == nil {
 		p = noProgress{}
 	}
@@ -24,7 +24,10 @@ func (s *Store) fetch(ctx context.Context, src source, name, label string, p Pro
 	if err != nil {
 		return nil, err
 	}
-	img := &Image{Name: name, Source: label}
+	if ver != nil && ver.Digest.Hex != "" && top.Digest != ver.Digest {
+		return nil, fmt.Errorf("%w: image %s changed after its verification: manifest %s, verified %s", ErrDigestMismatch, label, top.Digest, ver.Digest)
+	}
+	img := &Image{Name: name, Source: label, Verification: ver}
 	mdesc, err := s.resolveManifest(ctx, src, top, img, 0)
 	if err != nil {
 		return nil, err

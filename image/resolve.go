@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"golang.org/x/sys/unix"
 )
 
@@ -28,6 +29,17 @@ func (s *Store) Pull(ctx context.Context, ref Reference, name string, p Progress
 }
 
 func (s *Store) pull(ctx context.Context, ref Reference, name string, p Progress) (*Image, error) {
+	if ref.Transport == TransportStore {
+		return s.Lookup(ref.Name)
+	}
+	var ver *Verification
+	if s.verifier != nil {
+		v, err := s.verifier.Verify(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		ver = v
+	}
 	l, err := s.lock(gcLock, unix.LOCK_SH)
 	if err != nil {
 		return nil, err
@@ -35,8 +47,6 @@ func (s *Store) pull(ctx context.Context, ref Reference, name string, p Progress
 	defer l.Unlock()
 	var src source
 	switch ref.Transport {
-	case TransportStore:
-		return s.Lookup(ref.Name)
 	case TransportLayout:
 		l, err := newLayoutSource(ref.Path, ref.Tag, ref.String())
 		if err != nil {
@@ -50,12 +60,33 @@ func (s *Store) pull(ctx context.Context, ref Reference, name string, p Progress
 		}
 		src = l
 	case TransportRegistry:
-		src = newRemoteSource(ref.Remote, s.remote)
+		src = newRemoteSource(s.pinned(ref.Remote, ver), s.remote)
 	default:
 		return nil, fmt.Errorf("%w: transport %d", ErrBadReference, ref.Transport)
 	}
 	defer src.close()
-	return s.fetch(ctx, src, name, ref.String(), p)
+	return s.fetch(ctx, src, name, ref.String(), ver, p)
+}
+
+// pinned is the registry reference a pull takes: the manifest digest the
+// verifier checked, so a tag moved since is not what gets copied, parsed
+// as insecure when the registry may be reached over plain HTTP.
+func (s *Store) pinned(r name.Reference, ver *Verification) name.Reference {
+	var opts []name.Option
+	if s.insecure != nil && s.insecure(r.Context().RegistryStr()) {
+		opts = append(opts, name.Insecure)
+	}
+	ident := r.Identifier()
+	sep := ":"
+	if ver != nil && ver.Digest.Hex != "" {
+		ident, sep = ver.Digest.String(), "@"
+	} else if _, ok := r.(name.Digest); ok {
+		sep = "@"
+	}
+	if p, err := name.ParseReference(r.Context().Name()+sep+ident, opts...); err == nil {
+		return p
+	}
+	return r
 }
 
 // Resolve turns an IMAGE argument of `cgrun run` into a stored image: a

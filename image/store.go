@@ -27,6 +27,8 @@ type Store struct {
 	root     string
 	platform v1.Platform
 	remote   []remote.Option
+	verifier Verifier
+	insecure func(registry string) bool
 }
 
 // Option configures a Store.
@@ -99,6 +101,9 @@ type Image struct {
 	Created time.Time `json:"created,omitzero"`
 	Stored  time.Time `json:"stored"`
 	Process Process   `json:"process"`
+	// Verification is what accepted the image when it was copied in
+	// (nil: no verifier was asked).
+	Verification *Verification `json:"verification,omitempty"`
 }
 
 // ID is the short form of the manifest digest, as `cgrun images` shows it.

@@ -40,6 +40,10 @@ type Options struct {
 	Warn func(cgroup.Warning)
 	// Progress hears about the blobs an image pull copies (nil: nobody).
 	Progress image.Progress
+	// ImageOptions open the image store: the registry transport and
+	// credentials, the verifier that decides which images may be pulled
+	// (package image/trust).
+	ImageOptions []image.Option
 	// Init is the static init binary Process.Init binds into the container
 	// (default: the first of tini-static, catatonit on PATH; Debian's tini
 	// and catatonit packages).
@@ -124,7 +128,7 @@ func (r *Runner) monitorCommand(id string) *exec.Cmd {
 }
 
 func (r *Runner) imageStore() (*image.Store, error) {
-	return image.Open(r.opts.ImageStore) // its errors say "image store"
+	return image.Open(r.opts.ImageStore, r.opts.ImageOptions...) // its errors say "image store"
 }
 
 func (r *Runner) afterStep(step string) {
