@@ -77,7 +77,12 @@ func TestImagePullFromRegistryAndRun(t *testing.T) {
 	e := newImageEnv(t)
 	host := serveRegistry(t, nil)
 	push(t, testImage(t), host+"/cgrun/test:v1")
-	out := e.must("pull", "docker://"+host+"/cgrun/test:v1")
+	// Plain HTTP needs --tls-verify=false, as Podman's pull does.
+	_, stderr, code := e.cgrun("pull", "docker://"+host+"/cgrun/test:v1")
+	if code != 125 || !strings.Contains(stderr, "plain HTTP refused") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Fatalf("pull over plain HTTP without --tls-verify=false: exit %d, stderr %q", code, stderr)
+	}
+	out := e.must("pull", "--tls-verify=false", "docker://"+host+"/cgrun/test:v1")
 	want, _ := testImage(t).Digest()
 	if !strings.Contains(out, want.String()) {
 		t.Fatalf("pull printed %q, want the digest %s", out, want)
@@ -131,7 +136,7 @@ func TestImagePullTamperedLayerRefused(t *testing.T) {
 		})
 	})
 	push(t, img, host+"/cgrun/test:v1")
-	_, stderr, code := e.cgrun("pull", "docker://"+host+"/cgrun/test:v1")
+	_, stderr, code := e.cgrun("pull", "--tls-verify=false", "docker://"+host+"/cgrun/test:v1")
 	if code != 125 || !strings.Contains(stderr, layer.Hex) {
 		t.Fatalf("pull of a tampered layer: exit %d, stderr %q; want 125 naming %s", code, stderr, layer)
 	}
@@ -176,7 +181,11 @@ func TestImageSkopeoInterop(t *testing.T) {
 			if err := cmd.Run(); err != nil {
 				t.Fatalf("skopeo copy %q: %v: %s", c.args, err, errb.String())
 			}
-			out := e.must("run", "--rm", c.ref, "stress", "--version")
+			args := []string{"run", "--rm"}
+			if strings.HasPrefix(c.ref, "docker://") {
+				args = append(args, "--tls-verify=false") // a plain HTTP registry
+			}
+			out := e.must(append(args, c.ref, "stress", "--version")...)
 			if !strings.HasPrefix(out, "stress 1.") {
 				t.Fatalf("stress --version printed %q", out)
 			}

@@ -32,12 +32,21 @@ func newImageEnv(t *testing.T) *imageEnv {
 // cgrun runs the binary and returns stdout, stderr and the exit code.
 func (e *imageEnv) cgrun(args ...string) (string, string, int) {
 	e.t.Helper()
+	return e.cgrunIn(nil, "", args...)
+}
+
+// cgrunIn is cgrun with env added to cgrun's environment and stdin on its
+// standard input.
+func (e *imageEnv) cgrunIn(env []string, stdin string, args ...string) (string, string, int) {
+	e.t.Helper()
 	argv := []string{"--root", e.root, "--image-store", e.store}
 	if len(args) > 0 && args[0] == "run" {
 		argv = append(argv, "run", "--cgroup-parent", e.parent)
 		args = args[1:]
 	}
 	cmd := exec.Command(e.bin, append(argv, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

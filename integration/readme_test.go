@@ -95,6 +95,9 @@ func runReadmeBlock(t *testing.T, bin string, block []string) {
 		"CGRUN_VOLUME_DIR="+filepath.Join(dir, "volumes"),
 		"CGRUN_CGROUP_PARENT="+parent,
 	)
+	if strings.Contains(strings.Join(block, "\n"), "$REGISTRY") {
+		env = append(env, registryEnv(t, dir)...)
+	}
 	nets := networkNames(t, bin)
 	t.Cleanup(func() { cleanUpReadme(t, bin, env, parent, nets) })
 	image := testutil.Image(t)
@@ -122,6 +125,23 @@ func runReadmeBlock(t *testing.T, bin string, block []string) {
 			t.Fatalf("README line %q: output %q does not hold %q", cmdline, out.String(), strings.TrimSpace(m[1]))
 		}
 	}
+}
+
+// registryEnv serves the registry a README block about registries speaks
+// of (TLS with its own CA, basic auth, signed images: serveSignedRegistry)
+// and names it in the environment: $REGISTRY (HOST:PORT), $CERTS (its CA),
+// $PASSWORD_FILE, $POLICY (signature policy), $REGISTRIES_D (where its
+// signatures are looked up); logins go to dir/containers/auth.json
+// ($XDG_RUNTIME_DIR), not the host's.
+func registryEnv(t *testing.T, dir string) []string {
+	t.Helper()
+	r := serveSignedRegistry(t)
+	pw := filepath.Join(dir, "password")
+	if err := os.WriteFile(pw, []byte(r.pass+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"REGISTRY=" + r.host, "CERTS=" + r.caDir, "PASSWORD_FILE=" + pw, "POLICY=" + r.policy,
+		"REGISTRIES_D=" + r.regd, "XDG_RUNTIME_DIR=" + dir, "REGISTRY_AUTH_FILE="}
 }
 
 // networkNames lists the networks of the package's CNI directory.

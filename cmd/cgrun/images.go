@@ -16,6 +16,7 @@ func imagesCommand() *cli.Command {
 		Usage: "list the images of the image store",
 		Flags: []cli.Flag{
 			formatFlag("table or json"),
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print image IDs only"},
 		},
 		Action: imagesAction,
 	}
@@ -40,10 +41,16 @@ func imagesAction(c *cli.Context) error {
 		return enc.Encode(imgs)
 	}
 	tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 3, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tIMAGE ID\tLAYERS\tSIZE\tSTORED")
+	if c.Bool("quiet") {
+		for _, img := range imgs {
+			fmt.Fprintln(c.App.Writer, img.ID())
+		}
+		return nil
+	}
+	fmt.Fprintln(tw, "NAME\tIMAGE ID\tLAYERS\tSIZE\tSTORED\tVERIFIED")
 	for _, img := range imgs {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s ago\n", img.Name, img.ID(), len(img.Layers),
-			units.HumanSize(float64(img.Size)), units.HumanDuration(time.Since(img.Stored)))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s ago\t%s\n", img.Name, img.ID(), len(img.Layers),
+			units.HumanSize(float64(img.Size)), units.HumanDuration(time.Since(img.Stored)), img.Verification)
 	}
 	return tw.Flush()
 }

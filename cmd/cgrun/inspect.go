@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -10,15 +11,19 @@ import (
 
 	"github.com/cgrun/cgrun/cgroup"
 	"github.com/cgrun/cgrun/container"
+	"github.com/cgrun/cgrun/image"
 	"github.com/cgrun/cgrun/logs"
 )
 
 func inspectCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "inspect",
-		Usage:     "print containers' state, spec and limits (requested beside read back) as JSON",
-		ArgsUsage: "CONTAINER...",
-		Action:    inspectAction,
+		Usage:     "print containers' state, spec and limits (requested beside read back), or images' records, as JSON",
+		ArgsUsage: "CONTAINER|IMAGE...",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "type", Usage: "what the names are: container or image (default: a container, else an image of the store)"},
+		},
+		Action: inspectAction,
 	}
 }
 
@@ -41,6 +46,16 @@ type inspectLimit struct {
 }
 
 func inspectAction(c *cli.Context) error {
+	switch typ := c.String("type"); typ {
+	case "image":
+		return inspectImages(c)
+	case "", "container":
+		if typ == "" && c.NArg() > 0 && allImages(c) {
+			return inspectImages(c)
+		}
+	default:
+		return fmt.Errorf("--type: %q is not container or image", typ)
+	}
 	var out []inspectInfo
 	err := eachContainer(c, func(rt *container.Runtime, id string) error {
 		st, err := rt.Reconcile(id)
@@ -82,4 +97,49 @@ func inspectAction(c *cli.Context) error {
 		}
 	}
 	return err
+}
+
+// allImages says whether every argument names an image of the store and
+// none a container, for inspect without --type.
+func allImages(c *cli.Context) bool {
+	rt, err := newRuntime(c)
+	if err != nil {
+		return false
+	}
+	st, err := openImageStore(c)
+	if err != nil {
+		return false
+	}
+	for _, ref := range c.Args().Slice() {
+		if _, err := rt.Store.Resolve(ref); err == nil {
+			return false
+		}
+		if _, err := st.Lookup(ref); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// inspectImages prints the store's records of the images named, with
+// what verified each.
+func inspectImages(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return errors.New(`"inspect" needs at least one IMAGE`)
+	}
+	st, err := openImageStore(c)
+	if err != nil {
+		return err
+	}
+	var out []*image.Image
+	for _, ref := range c.Args().Slice() {
+		img, err := st.Lookup(ref)
+		if err != nil {
+			return err
+		}
+		out = append(out, img)
+	}
+	enc := json.NewEncoder(c.App.Writer)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
 }

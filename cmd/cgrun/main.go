@@ -35,6 +35,8 @@ func newApp() *cli.App {
 			updateCommand(),
 			statsCommand(),
 			pullCommand(),
+			loginCommand(),
+			logoutCommand(),
 			imagesCommand(),
 			rmiCommand(),
 			imageCommand(),

@@ -20,6 +20,7 @@ func pullCommand() *cli.Command {
 		Name:      "pull",
 		Usage:     "copy an image into the image store, verifying every blob",
 		ArgsUsage: "docker://REGISTRY/NAME[:TAG|@DIGEST] | oci:DIR[:TAG] | oci-archive:FILE[:TAG]",
+		Flags:     pullFlags(),
 		Action:    pullAction,
 	}
 }

@@ -44,7 +44,7 @@ func runCommand() *cli.Command {
 		Usage:                  "run a command in a new container",
 		ArgsUsage:              "(--rootfs DIR | IMAGE) [COMMAND [ARG...]]",
 		UseShortOptionHandling: true,
-		Flags:                  slices.Concat(runFlags(), processFlags(), networkFlags(), securityFlags(), resourceFlagsWith(vols.devices)),
+		Flags:                  slices.Concat(runFlags(), pullFlags(), processFlags(), networkFlags(), securityFlags(), resourceFlagsWith(vols.devices)),
 		Action:                 func(c *cli.Context) error { return runAction(c, vols) },
 	}
 }

@@ -33,6 +33,10 @@ func newRuntime(c *cli.Context) (*container.Runtime, error) {
 // newRunner is the runner of the command line's --root, --image-store and
 // volume registry ($CGRUN_VOLUME_DIR, as `cgrun volume` reads it).
 func newRunner(c *cli.Context, progress image.Progress) (*runner.Runner, error) {
+	imgOpts, err := imageOptions(c)
+	if err != nil {
+		return nil, err
+	}
 	return runner.New(runner.Options{
 		AfterStep:      pauseAfter(c),
 		Root:           c.String("root"),
@@ -41,11 +45,16 @@ func newRunner(c *cli.Context, progress image.Progress) (*runner.Runner, error) 
 		Network:        networkOptions(c),
 		Warn:           warnOnce(errWriter(c)),
 		Progress:       progress,
+		ImageOptions:   imgOpts,
 	})
 }
 
 func openImageStore(c *cli.Context) (*image.Store, error) {
-	return image.Open(c.String(flagImageStore))
+	opts, err := imageOptions(c)
+	if err != nil {
+		return nil, err
+	}
+	return image.Open(c.String(flagImageStore), opts...)
 }
 
 // volumeStateDir is the volume registry run uses: $CGRUN_VOLUME_DIR, as

@@ -18,6 +18,10 @@ func TestBadInputRefusedInOneLine(t *testing.T) {
 	vols := t.TempDir()
 	t.Setenv("CGRUN_VOLUME_DIR", vols)
 	rootfs := testutil.Image(t)
+	badPolicy := filepath.Join(t.TempDir(), "policy.json")
+	if err := os.WriteFile(badPolicy, []byte(`{"default": [{"type": "signedBy"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -36,6 +40,11 @@ func TestBadInputRefusedInOneLine(t *testing.T) {
 		{[]string{"volume", "reconcile", "nosuch"}, "nosuch"},
 		{[]string{"run", "--rm", "-v", "novol:/x", "--rootfs", rootfs, "true"}, "novol"},
 		{[]string{"run", "--rm", "--mount", "type=volume,source=ghost,target=/x", "--rootfs", rootfs, "true"}, "ghost"},
+		{[]string{"--image-store", store, "run", "--cgroup-parent", c.Parent, "--rm", "--signature-policy", "/nonexistent/policy.json", "oci:" + testutil.TestImageOCIDir(t), "true"}, `--signature-policy "/nonexistent/policy.json"`},
+		{[]string{"--image-store", store, "pull", "--signature-policy", badPolicy, "oci:" + testutil.TestImageOCIDir(t)}, "--signature-policy"},
+		{[]string{"--image-store", store, "pull", "--cert-dir", "/nonexistent", "docker://127.0.0.1:1/x:1"}, `--cert-dir "/nonexistent": must be a directory`},
+		{[]string{"login", "-u", "u", "-p", "secret-in-argv", "127.0.0.1:1"}, "--password: refused"},
+		{[]string{"login", "--password-stdin", "127.0.0.1:1"}, "--username"},
 	} {
 		args := tc.args
 		if args[0] == "run" {
