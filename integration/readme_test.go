@@ -73,6 +73,8 @@ func TestREADMEExamples(t *testing.T) {
 				}
 			case strings.Contains(text, "cgrun volume "):
 				testutil.RequireISCSI(t)
+			case strings.Contains(text, "$REGISTRY"):
+				skipInVM(t)
 			}
 			runReadmeBlock(t, bin, block)
 		})
