@@ -221,15 +221,39 @@ avg_rss() { # NAME PIDS...
 	for p in "$@"; do rss_of "$p"; done | awk -v n="$name" -v c=$# '{r+=$1; a+=$2; p+=$3} END {printf "| %s | %d | %.0f | %.0f | %.0f |\n", n, c, r/c, a/c, p/c}'
 }
 log "monitor memory ($MONITORS detached containers each)"
-mpids=()
-for ((i = 0; i < MONITORS; i++)); do
-	id=$("$CGRUN" --root "$S/cgrun" run -d --cgroup-parent "$PARENT" -m 100m --network none --rootfs "$ROOTFS" sleep 1000)
-	mpids+=("$("$CGRUN" --root "$S/cgrun" inspect "$id" | jq -r '(if type == "array" then .[0] else . end).monitorPid')")
-done
-sleep 1
+# A detached container is tended by two processes: its monitor (monitorPid)
+# and the supervisor the monitor runs under (supervisor.pid); both count.
+pair_rss() { # NAME MONITOR-PIDS... -- SUPERVISOR-PIDS...: the sum per container
+	local name=$1 ms=() ss=() side=m
+	shift
+	for p in "$@"; do
+		if [ "$p" = -- ]; then side=s; elif [ $side = m ]; then ms+=("$p"); else ss+=("$p"); fi
+	done
+	for i in "${!ms[@]}"; do echo "$(rss_of "${ms[$i]}") $(rss_of "${ss[$i]}")"; done |
+		awk -v n="$name" -v c=${#ms[@]} '{r+=$1+$4; a+=$2+$5; p+=$3+$6} END {printf "| %s | %d | %.0f | %.0f | %.0f |\n", n, c, r/c, a/c, p/c}'
+}
+monitors() { # NAME CGRUN-BIN: its detached containers' rows
+	local name=$1 bin=$2 mp=() sp=() id js
+	for ((i = 0; i < MONITORS; i++)); do
+		id=$("$bin" --root "$S/cgrun" run -d --cgroup-parent "$PARENT" -m 100m --network none --rootfs "$ROOTFS" sleep 1000)
+		js=$("$bin" --root "$S/cgrun" inspect "$id" | jq -c 'if type == "array" then .[0] else . end')
+		mp+=("$(jq -r .monitorPid <<<"$js")")
+		sp+=("$(jq -r '.supervisor.pid // 0' <<<"$js")")
+	done
+	sleep 1
+	avg_rss "$name monitor ($(cat /proc/"${mp[0]}"/comm))" "${mp[@]}"
+	if [ "${sp[0]}" != 0 ]; then
+		avg_rss "$name supervisor ($(cat /proc/"${sp[0]}"/comm))" "${sp[@]}"
+		pair_rss "$name, both per container" "${mp[@]}" -- "${sp[@]}"
+	fi
+}
 MEM_TABLE="| monitor | containers | VmRSS KiB | RssAnon KiB | Pss KiB |
 |---|---:|---:|---:|---:|
-$(avg_rss "cgrun monitor" "${mpids[@]}")"
+$(monitors cgrun "$CGRUN")"
+if [ -n "${CGRUN_BEFORE:-}" ]; then
+	MEM_TABLE+="
+$(monitors cgrun-before "$(readlink -f "$CGRUN_BEFORE")")"
+fi
 if [ -n "$PODMAN_OK" ]; then
 	cpids=()
 	for ((i = 0; i < MONITORS; i++)); do

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -185,6 +186,19 @@ func (run *Running) waitAdopted() (Exit, error) {
 	return exitOfStatus(syscall.WaitStatus(ws)), nil
 }
 
+// keptExit is the exit a keeper wrote for the container's init (ExitFile).
+func (run *Running) keptExit() (Exit, bool) {
+	b, err := os.ReadFile(filepath.Join(run.rt.Store.Dir(run.st.ID), ExitFile))
+	if err != nil {
+		return Exit{}, false
+	}
+	var pid, ws int
+	if n, err := fmt.Sscanf(string(b), "%d %d", &pid, &ws); err != nil || n != 2 || pid != run.st.Pid || pid <= 0 {
+		return Exit{}, false
+	}
+	return exitOfStatus(syscall.WaitStatus(ws)), true
+}
+
 // recordLost records that the container ended with its exit unseen.
 func (run *Running) recordLost() {
 	if st, err := run.rt.Store.update(run.st.ID, func(s *State) error {
@@ -271,7 +285,11 @@ func (r *Runtime) Reconcile(id string) (*State, error) {
 	case st.Status == StatusRestarting && st.ExitCode != nil:
 		run.markExited(id) // between two runs: the last exit is on record
 	case st.Status != StatusExited:
-		run.recordLost()
+		if ex, ok := run.keptExit(); ok {
+			run.recordExit(ex, StatusExited) // the keeper saw it: no exit is lost
+		} else {
+			run.recordLost()
+		}
 	}
 	err = run.finish(id)
 	st, _ = r.Store.Load(id)

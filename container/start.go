@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/opencontainers/runc/libcontainer"
@@ -165,6 +166,19 @@ func (run *Running) failed(id string, se *StartError) error {
 		return nil
 	})
 	return run.finish(id)
+}
+
+// ExitFile is where a keeper (package shim) writes the wait status of the
+// init it reaped, in the container's state directory: "PID STATUS".
+// Reconcile records it when the process that should have did not.
+const ExitFile = "exit-status"
+
+// KeepAcrossExec prepares this process to exec into a keeper that waits
+// for the container's init in its place: the owner lock stays held
+// across the exec (the container stays tended). It returns the lock's
+// descriptor and the exit file the keeper writes.
+func (run *Running) KeepAcrossExec() (uintptr, string) {
+	return run.owner.Fd(), filepath.Join(run.rt.Store.Dir(run.st.ID), ExitFile)
 }
 
 // ID is the container's ID.

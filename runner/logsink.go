@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"errors"
 	"io"
 	"os"
 	"sync"
@@ -90,6 +91,32 @@ func (s *logSink) stdio(st *container.State) (container.IO, error) {
 	s.copy("stdout", or)
 	s.copy("stderr", er)
 	return container.IO{Stdout: ow, Stderr: ew, CloseAfterStart: []io.Closer{ow, ew}}, nil
+}
+
+// handoffStdio is stdio for a container the supervisor takes over: the
+// pipes' read ends kept by the supervisor, which copies them, and returned
+// (stdout's, stderr's) for this process to close once it handed the
+// container off, or to copy if it could not; no pipes when the log is
+// dropped.
+func (s *logSink) handoffStdio(st *container.State) (container.IO, []*os.File, error) {
+	if s.w == nil {
+		return container.IO{}, nil, nil
+	}
+	or, ow, err := os.Pipe()
+	if err != nil {
+		return container.IO{}, nil, err
+	}
+	er, ew, err := os.Pipe()
+	if err != nil {
+		or.Close()
+		ow.Close()
+		return container.IO{}, nil, err
+	}
+	if err := errors.Join(shim.Keep(stdoutTag, or), shim.Keep(stderrTag, er)); err != nil {
+		closeAll([]*os.File{or, ow, er, ew})
+		return container.IO{}, nil, err
+	}
+	return container.IO{Stdout: ow, Stderr: ew, CloseAfterStart: []io.Closer{ow, ew}}, []*os.File{or, er}, nil
 }
 
 // close waits, at most d, for the copies to reach the end of the output

@@ -47,7 +47,12 @@ func Monitor(root, id string, report io.WriteCloser) error {
 		rt.Supervisor = container.SupervisorOf(os.Getppid())
 	}
 	rt.AfterStep = PauseAfter(os.Getenv(PauseEnv))
-	defer func() { _ = shim.Done() }()
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			_ = shim.Done()
+		}
+	}()
 	st, err := rt.Store.Load(id)
 	if err != nil {
 		return fail(err)
@@ -59,7 +64,17 @@ func Monitor(root, id string, report io.WriteCloser) error {
 	}
 	defer sink.close(sinkDrain)
 	stdio := func() (container.IO, error) { return sink.stdio(st) }
-	pio, err := stdio()
+	// Without a restart policy or a terminal, the supervisor takes the
+	// running container over (HandOff): its output and its exit, in C,
+	// and this process exits.
+	handoff := shim.Supervised() && !st.Restart.Active() && !st.Spec.Process.Terminal
+	var readEnds []*os.File
+	var pio container.IO
+	if handoff {
+		pio, readEnds, err = sink.handoffStdio(st)
+	} else {
+		pio, err = stdio()
+	}
 	if err != nil {
 		_ = rt.Remove(id, true)
 		return fail(err)
@@ -68,7 +83,16 @@ func Monitor(root, id string, report io.WriteCloser) error {
 	_, _ = report.Write(formatStartReport(err))
 	report.Close()
 	if err != nil {
+		closeAll(readEnds)
 		return err
+	}
+	if handoff {
+		if handedOff = handOff(run, st, sink, readEnds); handedOff {
+			return nil
+		}
+		for i, f := range readEnds { // the supervisor is gone: copy here
+			sink.copy([]string{"stdout", "stderr"}[i], f)
+		}
 	}
 	debug.FreeOSMemory() // the start's garbage, before the long wait
 	if st.Restart.Active() {
@@ -77,6 +101,37 @@ func Monitor(root, id string, report io.WriteCloser) error {
 		_, err = run.Wait()
 	}
 	return err
+}
+
+// handOff gives the running container to the supervisor, which copies
+// its output into the log and adopts it at its exit, then execs this
+// process into a keeper that waits for the init (shim.ExecKeeper): the
+// monitor's work in two processes of a few pages of C instead of a Go
+// runtime. False when the supervisor cannot take it: this process goes on
+// as the monitor.
+func handOff(run *container.Running, st *container.State, sink *logSink, readEnds []*os.File) bool {
+	k := shim.Keeper{Init: run.Pid()}
+	if sink.w != nil {
+		k.LogDir, k.MaxSize, k.MaxFile = st.LogDir, st.Log.MaxSize, st.Log.MaxFile
+	}
+	if err := shim.Handoff(k.Init, k.LogDir, k.MaxSize, k.MaxFile); err != nil || !shim.Supervised() {
+		return false
+	}
+	if len(readEnds) == 2 {
+		k.Out, k.Err = readEnds[0], readEnds[1]
+	}
+	k.Owner, k.ExitFile = run.KeepAcrossExec()
+	if err := shim.ExecKeeper(k); err != nil {
+		// the supervisor has the container: it only misses its second
+		fmt.Fprintf(os.Stderr, "cgrun: monitor: %v\n", err)
+	}
+	return true
+}
+
+func closeAll(fs []*os.File) {
+	for _, f := range fs {
+		f.Close()
+	}
 }
 
 // sinkDrain bounds the wait for a container's last output once it ended

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"github.com/cgrun/cgrun/cgroup"
 	"github.com/cgrun/cgrun/container"
@@ -149,10 +150,22 @@ const PauseAdopterEnv = "CGRUN_PAUSE_ADOPTER_AFTER"
 // PauseReportEnv names a file a paused process appends "STEP PID" to.
 const PauseReportEnv = "CGRUN_PAUSE_REPORT"
 
+// pausedAt reports whether a pause report holds step.
+func pausedAt(report, step string) bool {
+	for _, l := range strings.Split(report, "\n") {
+		if f := strings.Fields(l); len(f) == 2 && f[0] == step {
+			return true
+		}
+	}
+	return false
+}
+
 // PauseAfter is an AfterStep for fault tests: after step stop, the
 // process says "paused after STEP (pid N)" on stderr and in the file
 // PauseReportEnv names, and stops itself (SIGSTOP), to be killed there or
-// continued (SIGCONT). nil when stop is empty.
+// continued (SIGCONT). With a report file a step pauses once: the first
+// process to reach it (a monitor's adopter that reaches it again after
+// the monitor was killed there goes on). nil when stop is empty.
 func PauseAfter(stop string) func(string) {
 	if stop == "" {
 		return nil
@@ -161,8 +174,12 @@ func PauseAfter(stop string) func(string) {
 		if step != stop {
 			return
 		}
+		path := os.Getenv(PauseReportEnv)
+		if b, err := os.ReadFile(path); path != "" && err == nil && pausedAt(string(b), step) {
+			return
+		}
 		fmt.Fprintf(os.Stderr, "paused after %s (pid %d)\n", step, os.Getpid())
-		if path := os.Getenv(PauseReportEnv); path != "" {
+		if path != "" {
 			if f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err == nil {
 				fmt.Fprintf(f, "%s %d\n", step, os.Getpid())
 				f.Close()

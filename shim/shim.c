@@ -22,9 +22,12 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <dirent.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -57,7 +60,46 @@ static struct {
 	int nexits;
 	int adopters;
 	sigset_t oldmask;
+	// After a handoff the supervised process is gone on purpose: the
+	// supervisor writes the container's log and adopts it when its init
+	// (pid init) ends, once the output is drained (until drain_end).
+	int handoff;
+	pid_t init;
+	int init_ended;
+	struct timespec drain_end;
 } S;
+
+// The log of a handed-off container: Docker's json-file, as package logs
+// writes it (logs/writer.go): one entry per line, lines split at 16 KiB,
+// json.log rotated to json.log.1 ... json.log.(max_file-1) before an entry
+// would take it past max_size. A full disk drops entries; the container
+// never blocks on its log.
+#define LOG_LINE (16 << 10)
+// How long the output of a handed-off container that ended may take to
+// reach its end (a process left outside its PID namespace may hold the
+// pipes) before the adopter takes over (runner's sinkDrain).
+#define DRAIN_SECONDS 2
+#define LOG_NAME "json.log"
+
+static struct {
+	int on;
+	char dir[PATH_MAX];
+	long long max_size;
+	int max_file;
+	int fd; // -1: closed (a rotation or an open that failed: retried)
+	long long size;
+} L = {.fd = -1};
+
+struct source {
+	int fd; // a kept descriptor (not ours to close), -1 when done
+	const char *stream;
+	size_t len;
+	char line[LOG_LINE];
+};
+
+static struct source src[2] = {{.fd = -1, .stream = "stdout"}, {.fd = -1, .stream = "stderr"}};
+
+static void record_exit(pid_t pid, int status);
 
 static void say(const char *msg)
 {
@@ -130,6 +172,234 @@ static void keep(const char *tag, int fd)
 	S.nkept++;
 }
 
+static int kept_fd(const char *tag)
+{
+	for (int i = 0; i < S.nkept; i++) {
+		if (!strcmp(S.kept[i].tag, tag))
+			return S.kept[i].fd;
+	}
+	return -1;
+}
+
+static void log_open(void)
+{
+	char path[PATH_MAX + sizeof(LOG_NAME) + 1];
+	snprintf(path, sizeof(path), "%s/%s", L.dir, LOG_NAME);
+	L.fd = open(path, O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0600);
+	L.size = 0;
+	struct stat st;
+	if (L.fd >= 0 && fstat(L.fd, &st) == 0)
+		L.size = st.st_size;
+}
+
+static void log_rotate(void)
+{
+	char cur[PATH_MAX + sizeof(LOG_NAME) + 1], from[sizeof(cur) + 16], to[sizeof(cur) + 16];
+	close(L.fd);
+	L.fd = -1;
+	snprintf(cur, sizeof(cur), "%s/%s", L.dir, LOG_NAME);
+	if (L.max_file <= 1) {
+		unlink(cur);
+	} else {
+		for (int i = L.max_file - 1; i >= 1; i--) {
+			if (i > 1)
+				snprintf(from, sizeof(from), "%s.%d", cur, i - 1);
+			else
+				snprintf(from, sizeof(from), "%s", cur);
+			snprintf(to, sizeof(to), "%s.%d", cur, i);
+			if (rename(from, to) < 0 && errno != ENOENT)
+				return; // json.log stays closed: the next entry tries again
+		}
+	}
+	log_open();
+}
+
+// utf8_len is the length of the valid UTF-8 sequence at p (n bytes left),
+// 0 when it is not one.
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len;
+	unsigned min;
+	unsigned c = p[0];
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, min = 0x80, c &= 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, min = 0x800, c &= 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, min = 0x10000, c &= 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (p[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	return len;
+}
+
+// log_entry appends one entry of text (n bytes) from stream, escaped as
+// encoding/json does (invalid UTF-8 as U+FFFD).
+static void log_entry(const char *stream, const char *text, size_t n)
+{
+	static char b[LOG_LINE * 6 + 128];
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	o += (size_t)snprintf(b, sizeof(b), "{\"log\":\"");
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)text[i];
+		size_t l = utf8_len((const unsigned char *)text + i, n - i);
+		if (l == 0) {
+			memcpy(b + o, "\\ufffd", 6);
+			o += 6;
+			i++;
+			continue;
+		}
+		if (l > 1) {
+			memcpy(b + o, text + i, l);
+			o += l;
+			i += l;
+			continue;
+		}
+		i++;
+		switch (c) {
+		case '"': b[o++] = '\\'; b[o++] = '"'; break;
+		case '\\': b[o++] = '\\'; b[o++] = '\\'; break;
+		case '\n': b[o++] = '\\'; b[o++] = 'n'; break;
+		case '\r': b[o++] = '\\'; b[o++] = 'r'; break;
+		case '\t': b[o++] = '\\'; b[o++] = 't'; break;
+		case '<': case '>': case '&':
+			memcpy(b + o, "\\u00", 4);
+			o += 4;
+			b[o++] = hex[c >> 4];
+			b[o++] = hex[c & 15];
+			break;
+		default:
+			if (c < 0x20) {
+				memcpy(b + o, "\\u00", 4);
+				o += 4;
+				b[o++] = hex[c >> 4];
+				b[o++] = hex[c & 15];
+			} else {
+				b[o++] = (char)c;
+			}
+		}
+	}
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	o += (size_t)snprintf(b + o, sizeof(b) - o, "\",\"stream\":\"%s\",\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ\"}\n",
+			      stream, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
+	if (L.fd < 0)
+		log_open();
+	if (L.fd >= 0 && L.max_size > 0 && L.size > 0 && L.size + (long long)o > L.max_size)
+		log_rotate();
+	if (L.fd < 0)
+		return; // dropped
+	ssize_t w = write(L.fd, b, o);
+	if (w > 0 && (size_t)w < o) {
+		// no torn entry: the file ends at the last whole line
+		if (ftruncate(L.fd, L.size) == 0)
+			w = 0;
+	}
+	if (w > 0)
+		L.size += w;
+}
+
+// log_read copies what source s has into the log, one entry per line; at
+// its end (EOF, or EIO from a terminal) the last partial line goes too.
+static void log_read(struct source *s)
+{
+	char buf[32 << 10];
+	ssize_t n = read(s->fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		if (s->len > 0 && L.on)
+			log_entry(s->stream, s->line, s->len);
+		s->len = 0;
+		s->fd = -1;
+		return;
+	}
+	if (!L.on)
+		return; // driver none: read and dropped
+	for (ssize_t i = 0; i < n; i++) {
+		s->line[s->len++] = buf[i];
+		if (buf[i] == '\n' || s->len == LOG_LINE) {
+			log_entry(s->stream, s->line, s->len);
+			s->len = 0;
+		}
+	}
+}
+
+static int sources_open(void)
+{
+	return src[0].fd >= 0 || src[1].fd >= 0;
+}
+
+// log_stop ends the supervisor's copy: the adopter goes on with what the
+// kept descriptors still hold.
+static void log_stop(void)
+{
+	for (int i = 0; i < 2; i++) {
+		if (src[i].len > 0 && L.on)
+			log_entry(src[i].stream, src[i].line, src[i].len);
+		src[i].len = 0;
+		src[i].fd = -1;
+	}
+	if (L.fd >= 0)
+		close(L.fd);
+	L.fd = -1;
+	L.on = 0;
+}
+
+// on_handoff takes over a running container from the process that
+// started it: "PID\0LOGDIR\0MAXSIZE\0MAXFILE\0".
+static void on_handoff(const char *p, size_t n)
+{
+	const char *f[4];
+	size_t off = 0;
+	for (int i = 0; i < 4; i++) {
+		if (off >= n)
+			return;
+		f[i] = p + off;
+		off += strnlen(p + off, n - off) + 1;
+	}
+	if (off > n || !S.have_id)
+		return;
+	S.init = (pid_t)atoi(f[0]);
+	if (S.init <= 0)
+		return;
+	S.handoff = 1;
+	if (f[1][0] && strlen(f[1]) < sizeof(L.dir)) {
+		snprintf(L.dir, sizeof(L.dir), "%s", f[1]);
+		L.max_size = atoll(f[2]);
+		L.max_file = atoi(f[3]);
+		L.on = 1;
+	}
+	src[0].fd = kept_fd("out");
+	src[1].fd = kept_fd("err");
+	if (src[0].fd < 0)
+		src[0].fd = kept_fd("console"); // a terminal: all of it is stdout
+	for (int i = 0; i < 2; i++) {
+		if (src[i].fd >= 0)
+			fcntl(src[i].fd, F_SETFL, fcntl(src[i].fd, F_GETFL) | O_NONBLOCK);
+	}
+	for (int i = 0; i < S.nexits; i++) {
+		if (S.exits[i].pid == S.init && !S.init_ended) {
+			S.init_ended = 1;
+			clock_gettime(CLOCK_MONOTONIC, &S.drain_end);
+			S.drain_end.tv_sec += DRAIN_SECONDS;
+		}
+	}
+}
+
 // on_ctl reads one message of the child; 0 when there is none (or the
 // socket is gone).
 static int on_ctl(void)
@@ -182,6 +452,17 @@ static int on_ctl(void)
 		S.have_id = 0;
 		drop_kept();
 		break;
+	case CGRUN_SHIM_HANDOFF:
+		on_handoff(buf + 1, (size_t)n - 1);
+		break;
+	case CGRUN_SHIM_KEEPER_EXIT: {
+		struct cgrun_shim_exit e;
+		if ((size_t)n >= sizeof(e)) {
+			memcpy(&e, buf, sizeof(e));
+			record_exit(e.pid, e.status);
+		}
+		break;
+	}
 	}
 	if (fd >= 0)
 		close(fd);
@@ -203,6 +484,11 @@ static void record_exit(pid_t pid, int status)
 	}
 	S.exits[S.nexits++] = e;
 	send_exit(&e);
+	if (S.handoff && pid == S.init && !S.init_ended) {
+		S.init_ended = 1;
+		clock_gettime(CLOCK_MONOTONIC, &S.drain_end);
+		S.drain_end.tv_sec += DRAIN_SECONDS;
+	}
 }
 
 // finish ends the supervisor as its child ended: the same exit code, or
@@ -308,6 +594,31 @@ static void child_ended(int status)
 	S.child = 0;
 	if (!S.have_id)
 		finish(status);
+	if (S.handoff)
+		return; // the container runs on: adopted once its init ends
+	adopt();
+}
+
+// drain_wait is how long the main loop may wait for output before a
+// handed-off container whose init ended must be adopted (-1: no bound).
+static int drain_wait(void)
+{
+	if (!S.handoff || !S.init_ended || S.child > 0)
+		return -1;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long long ms = (S.drain_end.tv_sec - now.tv_sec) * 1000LL + (S.drain_end.tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 || !sources_open() ? 0 : (int)ms;
+}
+
+// maybe_adopt starts the adopter of a handed-off container once its init
+// ended and its output is drained (or the drain's time is up).
+static void maybe_adopt(void)
+{
+	if (!S.handoff || !S.init_ended || S.child > 0 || drain_wait() > 0)
+		return;
+	log_stop();
+	S.handoff = 0;
 	adopt();
 }
 
@@ -383,8 +694,11 @@ static void supervise(pid_t child, int ctl, const char *argv0, const char *root,
 	close_inherited(S.ctl, S.sfd);
 	reap(); // a child that ended before the signalfd existed
 	for (;;) {
-		struct pollfd fds[2] = {{.fd = S.sfd, .events = POLLIN}, {.fd = S.ctl, .events = POLLIN}};
-		int n = poll(fds, S.ctl >= 0 ? 2 : 1, -1);
+		// signals, the child's socket, and a handed-off container's output
+		struct pollfd fds[4] = {{.fd = S.sfd, .events = POLLIN}, {.fd = S.ctl, .events = POLLIN},
+					{.fd = S.handoff ? src[0].fd : -1, .events = POLLIN},
+					{.fd = S.handoff ? src[1].fd : -1, .events = POLLIN}};
+		int n = poll(fds, 4, drain_wait());
 		if (n < 0) {
 			if (errno != EINTR)
 				_exit(125);
@@ -393,8 +707,13 @@ static void supervise(pid_t child, int ctl, const char *argv0, const char *root,
 		if (S.ctl >= 0 && fds[1].revents)
 			while (on_ctl())
 				;
+		for (int i = 0; i < 2; i++) {
+			if (fds[2 + i].fd >= 0 && fds[2 + i].revents)
+				log_read(&src[i]);
+		}
 		if (fds[0].revents)
 			on_signal();
+		maybe_adopt();
 	}
 }
 
@@ -426,6 +745,143 @@ void cgrun_shim_start(const char *argv0, const char *root, const char *id)
 	supervise(pid, sv[0], argv0, root, id, &handled);
 }
 
+
+// The keeper: a monitor that handed its running container off to the
+// supervisor execs into it (the same binary, stopped here before the Go
+// runtime starts), so the container's init keeps a parent that waits for
+// it: two processes of a few pages each, as the monitor and the
+// supervisor were, and either may die alone without the exit being lost.
+// It holds the owner lock (the container is tended while it lives), reaps
+// the init, writes its wait status to EXITFILE (which a reconcile records
+// when nobody else did) and tells the supervisor; it copies the output
+// into the log only once the supervisor is gone.
+static void close_all_but(const int *keep, int nkeep)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return;
+	int dfd = dirfd(d);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		int fd = atoi(e->d_name);
+		if (fd < 3 || fd == dfd || e->d_name[0] == '.')
+			continue;
+		int kept = 0;
+		for (int i = 0; i < nkeep; i++)
+			kept |= keep[i] == fd;
+		if (!kept)
+			close(fd);
+	}
+	closedir(d);
+}
+
+static void keeper_record(pid_t init, int status, const char *file, int ctl)
+{
+	char tmp[PATH_MAX + 8];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", file);
+	int fd = open(tmp, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		dprintf(fd, "%d %d\n", (int)init, status);
+		fsync(fd);
+		close(fd);
+		rename(tmp, file);
+	}
+	if (ctl >= 0) {
+		struct cgrun_shim_exit e = {.kind = CGRUN_SHIM_KEEPER_EXIT, .pid = init, .status = status};
+		(void)send(ctl, &e, sizeof(e), MSG_NOSIGNAL);
+	}
+}
+
+static void keeper(char **argv)
+{
+	pid_t init = (pid_t)atoi(argv[2]);
+	const char *file = argv[3];
+	int ctl = atoi(argv[4]), owner = atoi(argv[5]);
+	int logs = argv[6][0] != '\0';
+	if (logs && strlen(argv[6]) < sizeof(L.dir)) {
+		snprintf(L.dir, sizeof(L.dir), "%s", argv[6]);
+		L.max_size = atoll(argv[7]);
+		L.max_file = atoi(argv[8]);
+	}
+	src[0].fd = atoi(argv[9]);
+	src[1].fd = atoi(argv[10]);
+	prctl(PR_SET_NAME, "cgrun-keeper", 0, 0, 0);
+	int keep[] = {ctl, owner, src[0].fd, src[1].fd};
+	close_all_but(keep, 4);
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+	int copying = 0; // the supervisor is gone: the output is the keeper's
+	struct timespec drain_end = {0};
+	int ended = 0, status = 0;
+	for (;;) {
+		if (!ended) {
+			int st;
+			pid_t p = waitpid(init, &st, WNOHANG);
+			if (p == init || (p < 0 && errno == ECHILD)) {
+				ended = 1;
+				status = p == init ? st : 0;
+				if (p != init) {
+					_exit(0); // not ours to wait for: the supervisor has it
+				}
+				clock_gettime(CLOCK_MONOTONIC, &drain_end);
+				drain_end.tv_sec += DRAIN_SECONDS;
+			}
+		}
+		int wait_ms = -1;
+		if (ended) {
+			struct timespec now;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			long long ms = (drain_end.tv_sec - now.tv_sec) * 1000LL + (drain_end.tv_nsec - now.tv_nsec) / 1000000;
+			if (!copying || !sources_open() || ms <= 0) {
+				if (copying)
+					log_stop();
+				keeper_record(init, status, file, copying ? -1 : ctl);
+				_exit(0);
+			}
+			wait_ms = (int)ms;
+		}
+		struct pollfd fds[4] = {{.fd = sfd, .events = POLLIN}, {.fd = ctl, .events = POLLIN},
+					{.fd = copying ? src[0].fd : -1, .events = POLLIN},
+					{.fd = copying ? src[1].fd : -1, .events = POLLIN}};
+		if (sfd < 0)
+			wait_ms = wait_ms < 0 || wait_ms > 100 ? 100 : wait_ms; // no signalfd: poll the init
+		if (poll(fds, 4, wait_ms) < 0 && errno != EINTR)
+			_exit(125);
+		if (fds[0].revents) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) == sizeof(si))
+				;
+		}
+		if (ctl >= 0 && fds[1].revents) {
+			char buf[64];
+			ssize_t n = recv(ctl, buf, sizeof(buf), MSG_DONTWAIT);
+			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+				// the supervisor died: nobody copies the output but us
+				close(ctl);
+				ctl = -1;
+				copying = 1;
+				L.on = logs;
+				for (int i = 0; i < 2; i++) {
+					if (src[i].fd >= 0)
+						fcntl(src[i].fd, F_SETFL, fcntl(src[i].fd, F_GETFL) | O_NONBLOCK);
+				}
+			}
+		}
+		for (int i = 0; i < 2; i++) {
+			if (fds[2 + i].fd >= 0 && fds[2 + i].revents)
+				log_read(&src[i]);
+		}
+	}
+}
+
+int cgrun_keeper_wanted(int argc, char **argv)
+{
+	return argc == CGRUN_SHIM_KEEPER_ARGC && argv && argv[1] && !strcmp(argv[1], CGRUN_SHIM_KEEPER_ARG);
+}
+
 int cgrun_shim_wanted(int argc, char **argv)
 {
 	return argc == 4 && argv && argv[1] && !strcmp(argv[1], CGRUN_SHIM_MONITOR_ARG) && !getenv(CGRUN_SHIM_ENV);
@@ -436,6 +892,8 @@ int cgrun_shim_wanted(int argc, char **argv)
 __attribute__((constructor(101))) static void cgrun_shim_init(int argc, char **argv, char **envp)
 {
 	(void)envp;
+	if (cgrun_keeper_wanted(argc, argv))
+		keeper(argv); // never returns
 	if (cgrun_shim_wanted(argc, argv))
 		cgrun_shim_start(argv[0], argv[2], argv[3]);
 }

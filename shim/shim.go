@@ -16,6 +16,13 @@
 // An adopter finds what was kept (Kept) and the exits the supervisor reaped
 // (Exits).
 //
+// A detached container's monitor leaves once the container runs (Handoff):
+// the supervisor copies the output into the log itself, and the monitor
+// execs into a keeper (ExecKeeper) that stays the init's parent, reaps it
+// and writes its wait status (container.ExitFile); the supervisor adopts
+// the container at the exit. Either of the two may die alone: the other
+// one still sees the exit.
+//
 // The constructor makes a supervisor for a monitor's command line
 // (PROGRAM cgrun-monitor ROOT ID); cgrun's own binary also makes one for
 // `cgrun run` (cgrun_shim_start, from its constructor). A program that imports the
@@ -151,6 +158,74 @@ func Keep(tag string, f *os.File) error {
 // and was released, or another process (the monitor) has it. The
 // supervisor then exits as this process exits.
 func Done() error { return send([]byte{C.CGRUN_SHIM_DONE}, nil) }
+
+// Handoff tells the supervisor this process leaves the running container
+// to it: the supervisor copies its output, from the descriptors kept as
+// "out" and "err" (or "console"), into logDir's json.log as package logs
+// writes it, rotated at maxSize bytes (0: never) into maxFile files (an
+// empty logDir drops the output), and adopts the container when its init,
+// pid, ends. The caller then exits without Done: what a monitor would do
+// until the exit, the supervisor does in a few pages of C.
+func Handoff(pid int, logDir string, maxSize int64, maxFile int) error {
+	if strings.ContainsRune(logDir, 0) {
+		return fmt.Errorf("shim: bad log directory %q", logDir)
+	}
+	msg := fmt.Sprintf("%c%d\x00%s\x00%d\x00%d\x00", C.CGRUN_SHIM_HANDOFF, pid, logDir, maxSize, maxFile)
+	return send([]byte(msg), nil)
+}
+
+// KeeperArg is the first argument of a keeper (ExecKeeper).
+const KeeperArg = C.CGRUN_SHIM_KEEPER_ARG
+
+// Keeper is what ExecKeeper needs: the init to wait for, where its wait
+// status goes, the owner lock held across the exec, and the log the
+// keeper writes should the supervisor die (the output's read ends, nil
+// when there are none).
+type Keeper struct {
+	Init     int
+	ExitFile string
+	Owner    uintptr
+	LogDir   string // empty: the output is dropped
+	MaxSize  int64
+	MaxFile  int
+	Out, Err *os.File
+}
+
+// ExecKeeper replaces this process, after a Handoff, with a keeper: the
+// same program stopped by its constructor before the Go runtime starts,
+// which stays the parent of the container's init and reaps it (shim.c,
+// keeper). It returns only on an error.
+func ExecKeeper(k Keeper) error {
+	mu.Lock()
+	c := ctl
+	mu.Unlock()
+	if c < 0 {
+		return errors.New("shim: no supervisor")
+	}
+	if strings.ContainsRune(k.ExitFile, 0) || strings.ContainsRune(k.LogDir, 0) {
+		return errors.New("shim: bad keeper path")
+	}
+	fd := func(f *os.File) int {
+		if f == nil {
+			return -1
+		}
+		return int(f.Fd())
+	}
+	fds := []int{c, int(k.Owner), fd(k.Out), fd(k.Err)}
+	for _, f := range fds {
+		if f >= 0 {
+			if _, err := unix.FcntlInt(uintptr(f), unix.F_SETFD, 0); err != nil {
+				return fmt.Errorf("shim: keeper descriptor: %w", err)
+			}
+		}
+	}
+	argv := []string{os.Args[0], KeeperArg, strconv.Itoa(k.Init), k.ExitFile, strconv.Itoa(c), strconv.Itoa(int(k.Owner)),
+		k.LogDir, strconv.FormatInt(k.MaxSize, 10), strconv.Itoa(k.MaxFile), strconv.Itoa(fds[2]), strconv.Itoa(fds[3])}
+	if len(argv) != C.CGRUN_SHIM_KEEPER_ARGC {
+		return errors.New("shim: keeper arguments")
+	}
+	return unix.Exec("/proc/self/exe", argv, os.Environ())
+}
 
 // Kept returns the file kept under tag for this adopter, nil when none.
 func Kept(tag string) *os.File {

@@ -9,12 +9,28 @@
 // `PROGRAM cgrun-monitor ROOT ID`. An adopter is started the same way.
 #define CGRUN_SHIM_MONITOR_ARG "cgrun-monitor"
 
+// The first argument of a keeper: what a monitor that handed its container
+// off to the supervisor execs into, to stay the parent of the container's
+// init in a few pages of C (shim.c, keeper):
+// `PROGRAM cgrun-keeper INITPID EXITFILE CTLFD OWNERFD LOGDIR MAXSIZE MAXFILE OUTFD ERRFD`.
+#define CGRUN_SHIM_KEEPER_ARG "cgrun-keeper"
+#define CGRUN_SHIM_KEEPER_ARGC 11
+
 // Messages on the supervisor's socket (SOCK_SEQPACKET), one per packet.
 // From the supervised process:
 //   'A' ROOT '\0' ID '\0'  the container it runs: adopt it if I die
 //   'K' TAG '\0'           keep the descriptor passed along (SCM_RIGHTS)
 //                          open across my death, under TAG (replacing one)
 //   'D'                    done: nothing of mine is left to adopt
+//   'H' PID '\0' LOGDIR '\0' MAXSIZE '\0' MAXFILE '\0'
+//                          handoff: the container runs (its init is PID);
+//                          I leave. Write its output (the descriptors kept
+//                          as "out" and "err") into LOGDIR/json.log as
+//                          Docker's json-file does, rotated at MAXSIZE
+//                          bytes (0: never) into MAXFILE files (LOGDIR
+//                          empty: drop it), and adopt it once PID ends
+//   'E' pid status         the keeper reaped the container's init
+//                          (struct cgrun_shim_exit, kind 'E')
 // To it (an adopter):
 //   'X' pid status         a descendant that ended (struct cgrun_shim_exit)
 //   'R'                    every exit reaped before this adopter started sent
@@ -22,6 +38,8 @@ enum {
 	CGRUN_SHIM_ANNOUNCE = 'A',
 	CGRUN_SHIM_KEEP = 'K',
 	CGRUN_SHIM_DONE = 'D',
+	CGRUN_SHIM_HANDOFF = 'H',
+	CGRUN_SHIM_KEEPER_EXIT = 'E',
 	CGRUN_SHIM_EXIT = 'X',
 	CGRUN_SHIM_READY = 'R',
 };

@@ -203,8 +203,10 @@ func faultForeground(t *testing.T, store, image, step string, started bool, faul
 	}
 }
 
-// TestFaultDetachedRun kills the monitor of `cgrun run -d` after each step
-// (the CLI's steps before the monitor starts: its runner).
+// TestFaultDetachedRun kills the process of `cgrun run -d` that reaches
+// each step, or its supervisor: the CLI's steps before the monitor starts
+// (its runner), the monitor's up to the running container it hands off,
+// then the adopter's the supervisor starts at the exit.
 func TestFaultDetachedRun(t *testing.T) {
 	store := t.TempDir()
 	image := testutil.TestImageOCI(t)
@@ -224,6 +226,11 @@ func faultDetached(t *testing.T, store, image, step string, started bool, fault 
 	c := testutil.NewCgrun(t)
 	report := filepath.Join(t.TempDir(), "paused")
 	t.Setenv("CGRUN_PAUSE_REPORT", report)
+	// Once the container runs, the monitor hands it off to the supervisor
+	// (its keeper waits for the init): the steps from its exit on are the
+	// adopter's the supervisor starts then. The first process to reach the
+	// step pauses there.
+	t.Setenv("CGRUN_PAUSE_ADOPTER_AFTER", step)
 	args := append([]string{"--image-store", store, "run", "-d", "--cgroup-parent", c.Parent, "--name", "f", image}, faultCommand...)
 	p := c.StartPaused(step, args...)
 	var f []string

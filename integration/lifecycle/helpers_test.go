@@ -14,14 +14,17 @@ import (
 
 // inspected is the part of `cgrun inspect` the tests read.
 type inspected struct {
-	ID          string            `json:"id"`
-	Name        string            `json:"name"`
-	Status      string            `json:"status"`
-	Running     bool              `json:"running"`
-	Pid         int               `json:"pid"`
-	ExitCode    *int              `json:"exitCode"`
-	OOMKilled   bool              `json:"oomKilled"`
-	MonitorPid  int               `json:"monitorPid"`
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Status     string `json:"status"`
+	Running    bool   `json:"running"`
+	Pid        int    `json:"pid"`
+	ExitCode   *int   `json:"exitCode"`
+	OOMKilled  bool   `json:"oomKilled"`
+	MonitorPid int    `json:"monitorPid"`
+	Supervisor struct {
+		Pid int `json:"pid"`
+	} `json:"supervisor"`
 	CgroupPaths map[string]string `json:"cgroupPaths"`
 	Limits      []struct {
 		Flag, File, Requested, Actual string

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -185,8 +186,8 @@ func TestLogsFollow(t *testing.T) {
 }
 
 // The output of a detached container reaches its log even after its
-// monitor is SIGKILLed: the supervisor keeps the pipes and the adopter
-// goes on copying.
+// monitor (its keeper, once handed off) is SIGKILLed: the supervisor
+// copies the pipes and its adopter records the exit.
 func TestLogsSurviveMonitorKill(t *testing.T) {
 	c := testutil.NewCgrun(t)
 	id := runDetached(t, c, nil, "sh", "-c", `echo before; sleep 1.5; echo after; echo after-err >&2`)
@@ -202,6 +203,62 @@ func TestLogsSurviveMonitorKill(t *testing.T) {
 	waitFor(t, func() bool { return c.Cmd("logs", id).Stderr == "after-err" }, "the adopter to copy stderr")
 	if r := c.Cmd("logs", id); r.Stdout != "before\nafter" {
 		t.Errorf("logs after the monitor's SIGKILL: %s", r)
+	}
+	if r := c.Cmd("rm", id); r.Code != 0 {
+		t.Fatalf("rm: %s", r)
+	}
+	assertNoLeftovers(t, c, id)
+}
+
+// Once a detached container runs, no Go process tends it: its monitor
+// execs into the keeper and the supervisor copies its output, both C
+// processes of one thread (conmon's footprint; make bench measures it).
+func TestDetachedTendedByCProcesses(t *testing.T) {
+	c := testutil.NewCgrun(t)
+	id := runDetached(t, c, nil, "sh", "-c", "echo up; sleep 30")
+	waitFor(t, func() bool { return strings.Contains(c.Cmd("logs", id).Stdout, "up") }, "the first line")
+	in := inspect(t, c, id)
+	for pid, comm := range map[int]string{in.MonitorPid: "cgrun-keeper", in.Supervisor.Pid: "cgrun-shim"} {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			t.Fatalf("%s (pid %d): %v", comm, pid, err)
+		}
+		status := string(b)
+		if !strings.Contains(status, "Name:\t"+comm+"\n") || !strings.Contains(status, "Threads:\t1\n") {
+			t.Fatalf("pid %d tending the container: want %s with one thread:\n%s", pid, comm, status)
+		}
+		for _, l := range strings.Split(status, "\n") {
+			if strings.HasPrefix(l, "RssAnon:") {
+				t.Logf("%s %s", comm, strings.Join(strings.Fields(l), " "))
+			}
+		}
+	}
+	if r := c.Cmd("rm", "-f", id); r.Code != 0 {
+		t.Fatalf("rm -f: %s", r)
+	}
+	assertNoLeftovers(t, c, id)
+}
+
+// The supervisor of a handed-off container is SIGKILLed while it runs:
+// the keeper copies the rest of its output into the log and writes the
+// exit of the init it reaps, which the next command records. No exit and
+// no line is lost.
+func TestLogsSurviveSupervisorKill(t *testing.T) {
+	c := testutil.NewCgrun(t)
+	id := runDetached(t, c, nil, "sh", "-c", `echo before; sleep 1.5; echo after; echo after-err >&2; exit 7`)
+	waitFor(t, func() bool { return strings.Contains(c.Cmd("logs", id).Stdout, "before") }, "the first line")
+	sup := inspect(t, c, id).Supervisor.Pid
+	if sup <= 0 {
+		t.Fatalf("no supervisor pid")
+	}
+	if err := syscall.Kill(sup, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.Cmd("wait", id); r.Code != 0 || r.Stdout != "7" {
+		t.Fatalf("wait after the supervisor's SIGKILL: %s; want 7", r)
+	}
+	if r := c.Cmd("logs", id); r.Stdout != "before\nafter" || r.Stderr != "after-err" {
+		t.Errorf("logs after the supervisor's SIGKILL: %s", r)
 	}
 	if r := c.Cmd("rm", id); r.Code != 0 {
 		t.Fatalf("rm: %s", r)

@@ -220,5 +220,30 @@ func (c *Cgrun) Leftovers() []string {
 			}
 		}
 	}
-	return left
+	return append(left, c.processes()...)
+}
+
+// processes lists the processes that still name the state root in their
+// command line (a supervisor, a keeper, a monitor or an adopter), after
+// giving those that are ending a moment to go.
+func (c *Cgrun) processes() []string {
+	var left []string
+	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		left = left[:0]
+		procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+		for _, p := range procs {
+			b, err := os.ReadFile(p)
+			if err != nil || !bytes.Contains(b, []byte(c.Root)) {
+				continue
+			}
+			stat, _ := os.ReadFile(filepath.Join(filepath.Dir(p), "stat"))
+			if f := strings.Fields(string(stat)); len(f) > 2 && f[2] == "Z" {
+				continue // ended, its parent not told yet
+			}
+			left = append(left, "process "+filepath.Base(filepath.Dir(p))+" "+strings.ReplaceAll(string(b), "\x00", " "))
+		}
+		if len(left) == 0 || time.Now().After(deadline) {
+			return left
+		}
+	}
 }

@@ -53,6 +53,10 @@ func acquire(path string, create, how int) (*Lock, error) {
 	return &Lock{f: f}, nil
 }
 
+// Fd is the descriptor the lock is held through (for a process that
+// keeps it across an exec).
+func (l *Lock) Fd() uintptr { return l.f.Fd() }
+
 // Unlock releases the lock; a nil or released Lock is left as it is.
 func (l *Lock) Unlock() {
 	if l == nil || l.f == nil {
