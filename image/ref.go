@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 )
@@ -118,12 +119,14 @@ func (r Reference) String() string {
 // nameRe is a store name given by the user (image import NAME): Docker's
 // reference grammar, [DOMAIN[:PORT]/]PATH[:TAG], lowercase path
 // components of letters and digits joined by '.', '_' or '-'.
-var nameRe = regexp.MustCompile(`^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$`)
+var nameRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$`)
+})
 
 // ValidName checks an image name given for the store: Docker's
 // [DOMAIN[:PORT]/]NAME[:TAG], at most 255 characters.
 func ValidName(name string) error {
-	if len(name) > 255 || !nameRe.MatchString(name) {
+	if len(name) > 255 || !nameRe().MatchString(name) {
 		return fmt.Errorf("%w: image name %q: must be [DOMAIN[:PORT]/]NAME[:TAG], NAME lowercase letters and digits in components joined by '.', '_', '-' and '/'", ErrBadReference, name)
 	}
 	return nil
