@@ -138,7 +138,8 @@ if [ -n "$RUNC_LC_BIN" ]; then
 fi
 if [ -n "${CGRUN_BEFORE:-}" ]; then
 	CMD[cgrun-before]="$(readlink -f "$CGRUN_BEFORE") --root $S/cgrun run --rm --cgroup-parent $PARENT -m 100m --rootfs $ROOTFS /bin/true"
-	ORDER+=(cgrun-before)
+	CMD[cgrun-none-before]="$(readlink -f "$CGRUN_BEFORE") --root $S/cgrun run --rm --network none --cgroup-parent $PARENT -m 100m --rootfs $ROOTFS /bin/true"
+	ORDER+=(cgrun-before cgrun-none-before)
 fi
 [ -n "$PODMAN_OK" ] && { CMD[podman]=$PODMAN_CMD; ORDER+=(podman); }
 
@@ -297,7 +298,7 @@ Command: \`ROUNDS=$ROUNDS RUNS=$RUNS${CGRUN_BEFORE:+ CGRUN_BEFORE=$(basename "$C
 
 $START_TABLE
 
-- cgrun: \`cgrun run --rm -m 100m --rootfs ROOTFS /bin/true\`${CGRUN_BEFORE:+ (cgrun-before: the same with the binary \`$(basename "$CGRUN_BEFORE")\`)}; every state root (--root) on a tmpfs; runc and crun: \`run\` on a bundle of the same rootfs with the config.json \`cgrun spec -m 100m\` prints (Docker's seccomp profile included, as in cgrun's own start).
+- cgrun: \`cgrun run --rm -m 100m --rootfs ROOTFS /bin/true\`${CGRUN_BEFORE:+ (cgrun-before and cgrun-none-before: cgrun and cgrun-none with the binary \`$(basename "$CGRUN_BEFORE")\`)}; every state root (--root) on a tmpfs; runc and crun: \`run\` on a bundle of the same rootfs with the config.json \`cgrun spec -m 100m\` prints (Docker's seccomp profile included, as in cgrun's own start).
 - cgrun runs on its default network (a CNI bridge: a network namespace, the bridge, portmap and firewall plugins, their removal); cgrun-none with \`--network none\` (loopback only, as runc and crun here): the network's own cost per start is cgrun minus cgrun-none.
 - cgrun-unconfined: cgrun-none with \`--security-opt seccomp=unconfined\`: the default seccomp profile's cost per start is cgrun-none minus cgrun-unconfined.
 - runc-lc: $(if [ -n "$RUNC_LC_BIN" ]; then echo "\`$("$RUNC_LC_BIN" --version | head -1)\` built with \`go install\` from the libcontainer release cgrun links, on the same bundle as runc"; else echo "not built"; fi).
