@@ -170,8 +170,12 @@ func waitSessionDisk(iqn string, timeout time.Duration) (string, error) {
 				continue
 			}
 			blocks, _ := filepath.Glob(filepath.Join(s, "device", "target*", "*:*:*:*", "block", "*"))
+			// under the session first, in /sys/block a moment later (as
+			// volume's waitDisk waits for it)
 			if len(blocks) > 0 {
-				return filepath.Base(blocks[0]), nil
+				if _, err := os.Stat(filepath.Join("/sys/block", filepath.Base(blocks[0]), "size")); err == nil {
+					return filepath.Base(blocks[0]), nil
+				}
 			}
 		}
 		if time.Now().After(deadline) {
