@@ -108,7 +108,10 @@ func errorText(err error) string {
 var durationFlags = map[string]bool{"device-timeout": true}
 
 // setUsageErrors makes flag-parse errors of the app and of every command
-// return as errors (exit 125, one line) instead of printing the usage.
+// return as errors (exit 125, one line) instead of printing the usage. A
+// command without subcommands has no `help`/`h` subcommand: its arguments
+// are its own (`cgrun spec h x` is the command "h x", not a help topic
+// that exits 3).
 func setUsageErrors(app *cli.App) {
 	onUsage := func(_ *cli.Context, err error, _ bool) error { return flagParseError(err) }
 	app.OnUsageError = onUsage
@@ -116,6 +119,9 @@ func setUsageErrors(app *cli.App) {
 	walk = func(cmds []*cli.Command) {
 		for _, c := range cmds {
 			c.OnUsageError = onUsage
+			if len(c.Subcommands) == 0 {
+				c.HideHelpCommand = true
+			}
 			walk(c.Subcommands)
 		}
 	}
