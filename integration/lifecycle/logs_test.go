@@ -218,6 +218,11 @@ func TestDetachedTendedByCProcesses(t *testing.T) {
 	id := runDetached(t, c, nil, "sh", "-c", "echo up; sleep 30")
 	waitFor(t, func() bool { return strings.Contains(c.Cmd("logs", id).Stdout, "up") }, "the first line")
 	in := inspect(t, c, id)
+	// the shim copies from the handoff on; the monitor's exec follows it
+	waitFor(t, func() bool {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", in.MonitorPid))
+		return strings.TrimSpace(string(b)) == "cgrun-keeper"
+	}, "the monitor to exec into the keeper")
 	for pid, comm := range map[int]string{in.MonitorPid: "cgrun-keeper", in.Supervisor.Pid: "cgrun-shim"} {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 		if err != nil {
