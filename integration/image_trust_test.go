@@ -250,10 +250,17 @@ func TestImageRegistryLoginTLS(t *testing.T) {
 	// The CA in /etc/containers/certs.d/HOST:PORT, the credentials through
 	// $REGISTRY_AUTH_FILE; run pulls as pull does.
 	certsd := filepath.Join("/etc/containers/certs.d", r.host)
+	_, err := os.Stat(filepath.Dir(certsd))
+	madeParent := os.IsNotExist(err)
 	if err := os.MkdirAll(certsd, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = os.RemoveAll(certsd) })
+	t.Cleanup(func() {
+		_ = os.RemoveAll(certsd)
+		if madeParent { // certs.d was not there before: it goes too
+			_ = os.Remove(filepath.Dir(certsd))
+		}
+	})
 	ca, err := os.ReadFile(filepath.Join(r.caDir, "ca.crt"))
 	if err != nil {
 		t.Fatal(err)
