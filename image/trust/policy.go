@@ -227,9 +227,13 @@ func imageReference(ref image.Reference) (types.ImageReference, error) {
 // dockerName is r as the containers tools write it: Docker Hub is
 // docker.io, where go-containerregistry says index.docker.io.
 func dockerName(r name.Reference) string {
-	s := r.Name()
-	if r.Context().RegistryStr() == name.DefaultRegistry {
-		s = "docker.io" + strings.TrimPrefix(s, name.DefaultRegistry)
+	return hubName(r.Name(), r.Context().RegistryStr())
+}
+
+// hubName is s, a name in registry, with Docker Hub spelled docker.io.
+func hubName(s, registry string) string {
+	if registry == name.DefaultRegistry {
+		return "docker.io" + strings.TrimPrefix(s, name.DefaultRegistry)
 	}
 	return s
 }

@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"go.podman.io/image/v5/pkg/docker/config"
 	"go.podman.io/image/v5/pkg/sysregistriesv2"
@@ -125,11 +124,7 @@ func (o Options) Keychain() Keychain { return Keychain{sys: o.SystemContext()} }
 
 // Resolve implements authn.Keychain.
 func (k Keychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
-	key := r.String()
-	if r.RegistryStr() == name.DefaultRegistry {
-		key = "docker.io" + key[len(name.DefaultRegistry):]
-	}
-	c, err := config.GetCredentials(k.sys, key)
+	c, err := config.GetCredentials(k.sys, hubName(r.String(), r.RegistryStr()))
 	if err != nil {
 		return nil, fmt.Errorf("credentials for %s: %w", r.RegistryStr(), err)
 	}
