@@ -3,6 +3,8 @@
 SHELL := /bin/bash
 GO ?= go
 BIN := bin/cgrun
+# the containers' init (cmd/cgrun-init), installed beside cgrun
+INIT_BIN := bin/cgrun-init
 BUILD := build
 export CGO_ENABLED := 1
 # Every go command builds with libcontainer's seccomp support (libseccomp,
@@ -30,13 +32,21 @@ DEB_PACKAGES += qemu-system-x86 linux-image-amd64 cpio gzip xz-utils zstd kmod u
 
 all: build
 
-build: $(BIN)
+build: $(BIN) $(INIT_BIN)
 
 # urfave_cli_no_docs: without cli's man/markdown generators, whose package
 # inits (blackfriday) every cgrun process and every container's init paid.
 $(BIN): $(shell find cmd spec blkio cgroup volume container image internal logs network runner shim \( -name '*.go' -not -name '*_test.go' \) -o -name '*.[ch]' 2>/dev/null) go.mod go.sum
 	@mkdir -p bin
 	$(GO) build -buildvcs=auto -trimpath -tags urfave_cli_no_docs,$(TAGS) -o $@ ./cmd/cgrun
+
+# libcontainer's init alone: cgrun executes it in place of itself as every
+# container's init when it lies beside cgrun (package container/initexec).
+# Static, as runc's releases are (libseccomp.a from libseccomp-dev; netgo and
+# osusergo keep glibc's NSS out): no dynamic loader in any container's start.
+$(INIT_BIN): $(shell find cmd/cgrun-init container/initexec -name '*.go' -not -name '*_test.go' -o -name '*.[ch]' 2>/dev/null) go.mod go.sum
+	@mkdir -p bin
+	$(GO) build -buildvcs=auto -trimpath -tags $(TAGS),netgo,osusergo -ldflags '-s -w -extldflags=-static' -o $@ ./cmd/cgrun-init
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

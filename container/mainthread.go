@@ -4,6 +4,7 @@ import (
 	"os"
 	"runtime"
 
+	_ "github.com/cgrun/cgrun/container/initexec" // the init on cgrun-init, when installed beside the runner
 	_ "github.com/opencontainers/cgroups/devices" // the device cgroup rules libcontainer applies
 	"github.com/opencontainers/runc/libcontainer"
 	_ "github.com/opencontainers/runc/libcontainer/nsenter" // nsexec runs before Go in the container's init
