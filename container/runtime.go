@@ -234,21 +234,21 @@ func (c *Creation) SetSpec(s *specs.Spec) (*State, error) {
 		return nil, err
 	}
 	s.Root.Path = root
-	st, err := c.rt.Store.Load(c.id)
-	if err != nil {
-		return nil, err
-	}
 	if s.Linux == nil {
 		s.Linux = &specs.Linux{}
 	}
-	s.Linux.CgroupsPath = st.CgroupsPath
-	if err := c.rt.Hooks.Check(s); err != nil {
-		return nil, err
-	}
-	return c.rt.Store.update(c.id, func(st *State) error {
+	st, err := c.rt.Store.update(c.id, func(st *State) error {
+		s.Linux.CgroupsPath = st.CgroupsPath
+		if err := c.rt.Hooks.Check(s); err != nil {
+			return err
+		}
 		st.Spec = s
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 // Created ends the creation: the container is complete (status created)

@@ -85,11 +85,17 @@ func (r *Runner) Create(ctx context.Context, req *Request) (_ *Container, err er
 	if err != nil {
 		return nil, err
 	}
+	netDone, err := r.setUpNetwork(id, req, s)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := cr.SetSpec(s); err != nil {
 		return nil, err
 	}
-	if err := r.setUpNetwork(ctx, id, req); err != nil {
-		return nil, err
+	if !netDone {
+		if err := r.attachNetwork(ctx, id, req); err != nil {
+			return nil, err
+		}
 	}
 	r.afterStep("network")
 	if len(req.Volumes) > 0 {

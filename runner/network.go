@@ -108,18 +108,20 @@ func (r *Runner) networks() *network.Manager { return network.NewManager(r.opts.
 // or named network a namespace pinned in its state directory, attached
 // through CNI (the release recorded first), its address and ports in the
 // state; for every mode the resolv.conf, hosts and hostname files in the
-// state directory, bind-mounted into the container. The spec is amended.
-func (r *Runner) setUpNetwork(ctx context.Context, id string, req *Request) error {
-	n := req.Network
-	kind, arg := networkMode(n.Mode)
-	st, err := r.rt.Store.Load(id)
-	if err != nil {
-		return err
+// state directory, bind-mounted into the container.
+//
+// Modes that acquire nothing (none, host, container:) are done on s
+// before it is first recorded (done is true): their files are written and
+// s edited in place, which saves the start two reads and a rewrite of the
+// state. A bridge or named network needs the recorded container (the
+// release goes in first, the namespace in its directory): done is false,
+// and attachNetwork attaches it and amends the recorded spec.
+func (r *Runner) setUpNetwork(id string, req *Request, s *specs.Spec) (done bool, err error) {
+	kind, arg := networkMode(req.Network.Mode)
+	if kind == NetworkBridge {
+		return false, nil
 	}
-	files := network.Files{Hostname: st.Spec.Hostname, DNS: n.DNS, DNSSearch: n.DNSSearch, DNSOptions: n.DNSOptions, ExtraHosts: n.ExtraHosts}
-	if files.Hostname == "" { // a UTS namespace shared with the host or another container
-		files.Hostname, _ = os.Hostname()
-	}
+	files := r.networkFiles(req, s.Hostname)
 	var nsPath string
 	removeNS := false
 	switch kind {
@@ -132,56 +134,90 @@ func (r *Runner) setUpNetwork(ctx context.Context, id string, req *Request) erro
 		}
 	case NetworkContainerPrefix:
 		if nsPath, err = r.joinedNetNS(arg); err != nil {
-			return &container.FieldError{Field: "Network.Mode", Value: n.Mode, Err: err}
+			return false, &container.FieldError{Field: "Network.Mode", Value: req.Network.Mode, Err: err}
 		}
-	case NetworkBridge:
-		m := r.networks()
-		if arg == network.DefaultNetwork {
-			if _, err := m.EnsureDefault(); err != nil {
-				return fmt.Errorf("default network: %w", err)
-			}
+	}
+	paths, err := files.Write(r.rt.Store.Dir(id))
+	if err != nil {
+		return false, err
+	}
+	networkSpec(s, removeNS, nsPath, paths)
+	return true, nil
+}
+
+// attachNetwork is setUpNetwork's bridge or named network, for the
+// recorded container id.
+func (r *Runner) attachNetwork(ctx context.Context, id string, req *Request) error {
+	n := req.Network
+	_, arg := networkMode(n.Mode)
+	st, err := r.rt.Store.Load(id)
+	if err != nil {
+		return err
+	}
+	files := r.networkFiles(req, st.Spec.Hostname)
+	m := r.networks()
+	if arg == network.DefaultNetwork {
+		if _, err := m.EnsureDefault(); err != nil {
+			return fmt.Errorf("default network: %w", err)
 		}
-		att := network.Attachment{ContainerID: id, NetNS: filepath.Join(r.rt.Store.Dir(id), "netns"), Networks: []string{arg}, Ports: n.Ports}
-		if err := r.rt.Record(id, container.Release{Kind: container.ReleaseNetwork, Target: id, Data: m.ReleaseData(att)}); err != nil {
-			return err
-		}
-		status, err := m.Attach(ctx, att)
-		if err != nil {
-			return err
-		}
-		if err := r.rt.SetNetwork(id, status); err != nil {
-			return err
-		}
-		nsPath = att.NetNS
-		for _, e := range status.Endpoints {
-			files.IPs = append(files.IPs, e.Address())
-		}
+	}
+	att := network.Attachment{ContainerID: id, NetNS: filepath.Join(r.rt.Store.Dir(id), "netns"), Networks: []string{arg}, Ports: n.Ports}
+	if err := r.rt.Record(id, container.Release{Kind: container.ReleaseNetwork, Target: id, Data: m.ReleaseData(att)}); err != nil {
+		return err
+	}
+	status, err := m.Attach(ctx, att)
+	if err != nil {
+		return err
+	}
+	if err := r.rt.SetNetwork(id, status); err != nil {
+		return err
+	}
+	for _, e := range status.Endpoints {
+		files.IPs = append(files.IPs, e.Address())
 	}
 	paths, err := files.Write(r.rt.Store.Dir(id))
 	if err != nil {
 		return err
 	}
 	_, err = r.rt.Amend(id, func(s *specs.Spec) error {
-		ns := s.Linux.Namespaces[:0]
-		for _, x := range s.Linux.Namespaces {
-			if x.Type == specs.NetworkNamespace {
-				if removeNS {
-					continue
-				}
-				x.Path = nsPath
-			}
-			ns = append(ns, x)
-		}
-		s.Linux.Namespaces = ns
-		for _, ctr := range []string{"/etc/hostname", "/etc/hosts", "/etc/resolv.conf"} {
-			if slices.ContainsFunc(s.Mounts, func(m specs.Mount) bool { return m.Destination == ctr }) {
-				continue // the user's own mount of it wins, as in Docker
-			}
-			s.Mounts = append(s.Mounts, specs.Mount{Destination: ctr, Type: "bind", Source: paths[ctr], Options: []string{"rbind", "rprivate"}})
-		}
+		networkSpec(s, false, att.NetNS, paths)
 		return nil
 	})
 	return err
+}
+
+// networkFiles are the container's resolv.conf, hosts and hostname as req
+// asks, for a container named hostname.
+func (r *Runner) networkFiles(req *Request, hostname string) network.Files {
+	n := req.Network
+	files := network.Files{Hostname: hostname, DNS: n.DNS, DNSSearch: n.DNSSearch, DNSOptions: n.DNSOptions, ExtraHosts: n.ExtraHosts}
+	if files.Hostname == "" { // a UTS namespace shared with the host or another container
+		files.Hostname, _ = os.Hostname()
+	}
+	return files
+}
+
+// networkSpec puts the network into s: the network namespace joined at
+// nsPath (or created, when empty; removed: the host's), and the files at
+// paths bind-mounted over the image's unless the user mounts their own.
+func networkSpec(s *specs.Spec, removeNS bool, nsPath string, paths map[string]string) {
+	ns := s.Linux.Namespaces[:0]
+	for _, x := range s.Linux.Namespaces {
+		if x.Type == specs.NetworkNamespace {
+			if removeNS {
+				continue
+			}
+			x.Path = nsPath
+		}
+		ns = append(ns, x)
+	}
+	s.Linux.Namespaces = ns
+	for _, ctr := range []string{"/etc/hostname", "/etc/hosts", "/etc/resolv.conf"} {
+		if slices.ContainsFunc(s.Mounts, func(m specs.Mount) bool { return m.Destination == ctr }) {
+			continue // the user's own mount of it wins, as in Docker
+		}
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: ctr, Type: "bind", Source: paths[ctr], Options: []string{"rbind", "rprivate"}})
+	}
 }
 
 // joinedNetNS is the network namespace of the running container ref.
