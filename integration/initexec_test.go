@@ -31,6 +31,7 @@ func TestInitOnSmallBinary(t *testing.T) {
 	sum := fileSum(t, initBin)
 
 	exe := initExe(t, c, c.Bin)
+	t.Logf("the container's init runs %s", exe)
 	if filepath.Base(strings.TrimSuffix(exe, " (deleted)")) != "cgrun-init" && !strings.Contains(exe, "memfd:cgrun-init") {
 		t.Fatalf("the container's init runs %q, not cgrun-init", exe)
 	}
