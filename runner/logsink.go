@@ -76,21 +76,14 @@ func (s *logSink) stdio(st *container.State) (container.IO, error) {
 	if s.w == nil {
 		return container.IO{}, nil
 	}
-	or, ow, err := os.Pipe()
+	p, err := newOutputPipes()
 	if err != nil {
 		return container.IO{}, err
 	}
-	er, ew, err := os.Pipe()
-	if err != nil {
-		or.Close()
-		ow.Close()
-		return container.IO{}, err
-	}
-	_ = shim.Keep(stdoutTag, or)
-	_ = shim.Keep(stderrTag, er)
-	s.copy("stdout", or)
-	s.copy("stderr", er)
-	return container.IO{Stdout: ow, Stderr: ew, CloseAfterStart: []io.Closer{ow, ew}}, nil
+	_ = p.keep() // best effort: this process copies them
+	s.copy("stdout", p.outR)
+	s.copy("stderr", p.errR)
+	return p.io(), nil
 }
 
 // handoffStdio is stdio for a container the supervisor takes over: the
@@ -102,21 +95,44 @@ func (s *logSink) handoffStdio(st *container.State) (container.IO, []*os.File, e
 	if s.w == nil {
 		return container.IO{}, nil, nil
 	}
-	or, ow, err := os.Pipe()
+	p, err := newOutputPipes()
 	if err != nil {
 		return container.IO{}, nil, err
+	}
+	if err := p.keep(); err != nil {
+		closeAll([]*os.File{p.outR, p.outW, p.errR, p.errW})
+		return container.IO{}, nil, err
+	}
+	return p.io(), []*os.File{p.outR, p.errR}, nil
+}
+
+// outputPipes are a container's stdout and stderr pipes: the write ends
+// for the container, closed here once it started; the read ends for the
+// log's copies, which the supervisor keeps open past this process.
+type outputPipes struct{ outR, outW, errR, errW *os.File }
+
+func newOutputPipes() (*outputPipes, error) {
+	or, ow, err := os.Pipe()
+	if err != nil {
+		return nil, err
 	}
 	er, ew, err := os.Pipe()
 	if err != nil {
 		or.Close()
 		ow.Close()
-		return container.IO{}, nil, err
+		return nil, err
 	}
-	if err := errors.Join(shim.Keep(stdoutTag, or), shim.Keep(stderrTag, er)); err != nil {
-		closeAll([]*os.File{or, ow, er, ew})
-		return container.IO{}, nil, err
-	}
-	return container.IO{Stdout: ow, Stderr: ew, CloseAfterStart: []io.Closer{ow, ew}}, []*os.File{or, er}, nil
+	return &outputPipes{outR: or, outW: ow, errR: er, errW: ew}, nil
+}
+
+// keep hands the read ends to the supervisor.
+func (p *outputPipes) keep() error {
+	return errors.Join(shim.Keep(stdoutTag, p.outR), shim.Keep(stderrTag, p.errR))
+}
+
+// io is the container's side.
+func (p *outputPipes) io() container.IO {
+	return container.IO{Stdout: p.outW, Stderr: p.errW, CloseAfterStart: []io.Closer{p.outW, p.errW}}
 }
 
 // close waits, at most d, for the copies to reach the end of the output
