@@ -13,7 +13,9 @@ import (
 // spec -> container -> (cgroup, volume, image, network); cgroup,
 // cgroup/warm, blkio, volume, image, network, logs and shim are leaves (they share internal/flock,
 // which imports nothing of cgrun); image/trust gives image its verifier and
-// registry options and imports image alone; nothing imports cmd. Every package of
+// registry options and imports image alone; container/initexec (the
+// containers' init on cgrun-init) is a leaf that container and cmd/cgrun-init
+// import; nothing imports cmd. Every package of
 // the module must be listed: a new one fails the test until its place in
 // the graph is decided here.
 func TestImportGraph(t *testing.T) {
@@ -31,9 +33,11 @@ func TestImportGraph(t *testing.T) {
 		"image/trust":                 {"image"},
 		"network":                     {"internal/flock"},
 		"spec":                        {"blkio"},
-		"container":                   {"cgroup", "cgroup/warm", "volume", "image", "network", "blkio", "logs", "internal/flock"},
+		"container/initexec":          nil,
+		"container":                   {"cgroup", "cgroup/warm", "volume", "image", "network", "blkio", "logs", "internal/flock", "container/initexec"},
 		"runner":                      {"spec", "container", "cgroup", "volume", "image", "network", "blkio", "logs", "shim"},
 		"cmd/cgrun":                   {anything},
+		"cmd/cgrun-init":              {"container/initexec"},
 		"integration":                 {anything},
 		"integration/lifecycle":       {anything},
 		"integration/testutil":        {anything},
