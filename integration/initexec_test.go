@@ -2,6 +2,7 @@ package integration
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cgrun/cgrun/container/initexec"
 	"github.com/cgrun/cgrun/integration/testutil"
 )
 
@@ -32,6 +34,9 @@ func TestInitOnSmallBinary(t *testing.T) {
 
 	exe := initExe(t, c, c.Bin)
 	t.Logf("the container's init runs %s", exe)
+	if st := initStatus(t, c.Bin); !st.Used || st.Sealing == "" || st.Protocol == "" || st.Binary != initBin {
+		t.Fatalf("cgrun check says %+v for the init it runs", st)
+	}
 	if filepath.Base(strings.TrimSuffix(exe, " (deleted)")) != "cgrun-init" && !strings.Contains(exe, "memfd:cgrun-init") {
 		t.Fatalf("the container's init runs %q, not cgrun-init", exe)
 	}
@@ -53,11 +58,14 @@ func TestInitOnSmallBinary(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	stays := func(name, dir string) {
+	stays := func(name, dir, why string) {
 		t.Helper()
 		bin := filepath.Join(dir, "cgrun")
 		if exe := initExe(t, c, bin); strings.Contains(exe, "cgrun-init") {
 			t.Fatalf("%s: the container's init runs %q", name, exe)
+		}
+		if st := initStatus(t, bin); st.Used || !strings.Contains(st.Reason, why) {
+			t.Fatalf("%s: cgrun check says %+v, want the reason %q", name, st, why)
 		}
 	}
 	setup := func(name string) string {
@@ -69,18 +77,18 @@ func TestInitOnSmallBinary(t *testing.T) {
 		return dir
 	}
 
-	stays("no cgrun-init", setup("absent"))
+	stays("no cgrun-init", setup("absent"), "none beside")
 
 	dir := setup("groupwritable")
 	copyFile(filepath.Join(dir, "cgrun-init"), initBin, 0o775)
-	stays("a group-writable cgrun-init", dir)
+	stays("a group-writable cgrun-init", dir, "only its owner")
 
 	dir = setup("otheruser")
 	copyFile(filepath.Join(dir, "cgrun-init"), initBin, 0o755)
 	if err := os.Chown(filepath.Join(dir, "cgrun-init"), 65534, 65534); err != nil {
 		t.Fatal(err)
 	}
-	stays("a cgrun-init owned by another user", dir)
+	stays("a cgrun-init owned by another user", dir, "only its owner")
 
 	// built against another protocol: the init goes back to cgrun's binary
 	// (a build: the host lane's, not the emulated VM lane's, time)
@@ -99,7 +107,7 @@ func TestInitOnSmallBinary(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build cgrun-init with another protocol: %v\n%s", err, out)
 	}
-	stays("a cgrun-init built against another libcontainer", dir)
+	stays("a cgrun-init built against another libcontainer", dir, "built against libcontainer-v0.0.0-test")
 }
 
 // initExe starts `BIN run` paused once its container's init waits to exec
@@ -133,6 +141,23 @@ func initExe(t *testing.T, c *testutil.Cgrun, bin string) string {
 		t.Fatalf("%s run: %s", bin, r)
 	}
 	return exe
+}
+
+// initStatus is what `BIN check --format json` says of the containers'
+// init.
+func initStatus(t *testing.T, bin string) initexec.Status {
+	t.Helper()
+	out, err := exec.Command(bin, "check", "--format", "json").Output()
+	if err != nil {
+		t.Fatalf("%s check: %v", bin, err)
+	}
+	var rep struct {
+		Init initexec.Status `json:"init"`
+	}
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatal(err)
+	}
+	return rep.Init
 }
 
 // childOf is the one child of pid (the container's init under its runner).

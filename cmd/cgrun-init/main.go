@@ -9,13 +9,17 @@ import (
 	"fmt"
 	"os"
 
-	_ "github.com/cgrun/cgrun/container/initexec" // checks the runner's protocol before nsexec runs
+	"github.com/cgrun/cgrun/container/initexec"   // checks the runner's protocol before nsexec runs
 	_ "github.com/opencontainers/cgroups/devices" // the device cgroup rules libcontainer applies
 	"github.com/opencontainers/runc/libcontainer"
 	_ "github.com/opencontainers/runc/libcontainer/nsenter" // nsexec runs before Go in the container's init
 )
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == initexec.ProtocolArg { // for cgrun check
+		fmt.Println(initexec.Protocol)
+		return
+	}
 	if len(os.Args) < 2 || os.Args[1] != "init" || os.Getenv("_LIBCONTAINER_INITPIPE") == "" {
 		fmt.Fprintln(os.Stderr, "cgrun-init: a container's init, started by cgrun; not to be run by hand")
 		os.Exit(125)

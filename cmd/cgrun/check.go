@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -13,6 +14,7 @@ import (
 	"github.com/opencontainers/runc/libcontainer/seccomp"
 
 	"github.com/cgrun/cgrun/cgroup"
+	"github.com/cgrun/cgrun/container/initexec"
 	"github.com/cgrun/cgrun/spec"
 )
 
@@ -21,7 +23,9 @@ import (
 type checkReport struct {
 	*cgroup.Host
 	Security securitySupport `json:"security"`
-	Flags    []flagSupport   `json:"flags"`
+	// Init is what containers' inits run as (cgrun-init beside cgrun).
+	Init  initexec.Status `json:"init"`
+	Flags []flagSupport   `json:"flags"`
 }
 
 // securitySupport is what the confinement options depend on.
@@ -46,6 +50,15 @@ func probeSecurity() securitySupport {
 	return s
 }
 
+// probeInit is what the inits of the containers this binary starts run as.
+func probeInit() initexec.Status {
+	exe, err := os.Executable()
+	if err != nil {
+		return initexec.Status{Reason: "cgrun's own binary cannot be found: " + err.Error()}
+	}
+	return initexec.Check(exe)
+}
+
 // checkCommand prints what this host supports, flag by flag, in the
 // wording `cgrun run` uses when it refuses a flag.
 func checkCommand() *cli.Command {
@@ -64,7 +77,7 @@ func checkCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("check: %w", err)
 			}
-			rep := checkReport{Host: host, Security: probeSecurity(), Flags: flagSupports(host)}
+			rep := checkReport{Host: host, Security: probeSecurity(), Init: probeInit(), Flags: flagSupports(host)}
 			if asJSON {
 				enc := json.NewEncoder(c.App.Writer)
 				enc.SetIndent("", "  ")
@@ -133,6 +146,11 @@ func writeCheckTable(out io.Writer, rep checkReport) error {
 		seccompLine += " (" + spec.SeccompUnsupported + ")"
 	}
 	fmt.Fprintf(w, "seccomp\t%s\n", seccompLine)
+	if in := rep.Init; in.Used {
+		fmt.Fprintf(w, "containers' init\t%s (sealed: %s; %s)\n", in.Binary, in.Sealing, in.Protocol)
+	} else {
+		fmt.Fprintf(w, "containers' init\tcgrun's own binary (slower starts): %s: %s\n", in.Binary, in.Reason)
+	}
 	apparmor := yesNo(sec.AppArmor)
 	if !sec.AppArmor {
 		apparmor += ": " + sec.AppArmorReason + "; --security-opt apparmor=PROFILE refused"

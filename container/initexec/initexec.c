@@ -144,37 +144,69 @@ fail:
 	return -1;
 }
 
-// redirect executes the small init binary in place of this one and
-// returns only when it cannot. The runner's binary (this process's parent,
-// which started it) names the directory: the file beside it, opened
-// through a sealed view and checked there.
-static void redirect(char **argv)
+// sealed_init opens, through a sealed view, the init binary beside the
+// runner's binary at exe (an absolute path): -1 and *why when there is
+// none fit to run, else the descriptor and *how it is sealed.
+static int sealed_init(const char *exe, const char **why, const char **how)
 {
-	char link[64], dir[PATH_MAX];
-	snprintf(link, sizeof(link), "/proc/%d/exe", (int)getppid());
-	ssize_t n = readlink(link, dir, sizeof(dir) - 1);
-	if (n <= 0 || (size_t)n >= sizeof(dir) - 1 || dir[0] != '/')
-		return;
-	dir[n] = 0;
-	char *slash = strrchr(dir, '/');
-	slash[1] = 0; // the directory, with its slash
+	char dir[PATH_MAX];
+	if (exe[0] != '/' || strlen(exe) >= sizeof(dir)) {
+		*why = "the runner's binary has no absolute path";
+		return -1;
+	}
+	strcpy(dir, exe);
+	strrchr(dir, '/')[1] = 0; // the directory, with its slash
 	char path[PATH_MAX + sizeof(CGRUN_INITEXEC_NAME)];
 	snprintf(path, sizeof(path), "%s%s", dir, CGRUN_INITEXEC_NAME);
 	int src = open(path, O_RDONLY | O_CLOEXEC);
-	if (src < 0)
-		return;
+	if (src < 0) {
+		*why = errno == ENOENT ? "none beside the runner's binary" : "it cannot be opened";
+		return -1;
+	}
 	if (!usable(src)) {
 		close(src);
-		return;
+		*why = "not a regular executable file that only its owner (root or this user) may write";
+		return -1;
 	}
-	int exe = overlay(dir, CGRUN_INITEXEC_NAME);
-	if (exe >= 0 && !usable(exe)) { // the same checks on what would run
-		close(exe);
-		exe = -1;
+	*how = "overlayfs";
+	int fd = overlay(dir, CGRUN_INITEXEC_NAME);
+	if (fd >= 0 && !usable(fd)) { // the same checks on what would run
+		close(fd);
+		fd = -1;
 	}
-	if (exe < 0)
-		exe = memfd(src);
+	if (fd < 0) {
+		*how = "memfd";
+		fd = memfd(src);
+	}
 	close(src);
+	if (fd < 0)
+		*why = "neither an overlayfs view nor a sealed memfd copy could be made";
+	return fd;
+}
+
+int cgrun_initexec_check(const char *exe, const char **why, const char **how)
+{
+	*why = *how = "";
+	int fd = sealed_init(exe, why, how);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+// redirect executes the small init binary in place of this one and
+// returns only when it cannot. The runner's binary (this process's parent,
+// which started it) names the directory.
+static void redirect(char **argv)
+{
+	char link[64], runner[PATH_MAX];
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)getppid());
+	ssize_t n = readlink(link, runner, sizeof(runner) - 1);
+	if (n <= 0 || (size_t)n >= sizeof(runner) - 1)
+		return;
+	runner[n] = 0;
+	const char *why, *how;
+	int exe = sealed_init(runner, &why, &how);
 	if (exe < 0)
 		return;
 	// the way back, should the init binary be from another release: this

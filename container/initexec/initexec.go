@@ -22,9 +22,18 @@
 package initexec
 
 /*
+#include <stdlib.h>
 #include "initexec.h"
 */
 import "C"
+
+import (
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"unsafe"
+)
 
 // Name is the init binary's file name, looked up beside the runner's
 // binary.
@@ -33,3 +42,49 @@ const Name = C.CGRUN_INITEXEC_NAME
 // Protocol names the libcontainer release whose runner-to-init protocol
 // this build speaks; a runner and an init binary must agree on it.
 const Protocol = C.CGRUN_INITEXEC_PROTO
+
+// ProtocolArg makes the init binary print its Protocol and exit.
+const ProtocolArg = "--protocol"
+
+// Status is what the containers' inits of a program run as.
+type Status struct {
+	// Binary is the init binary looked for: Name beside the program's.
+	Binary string `json:"binary"`
+	// Used: the inits run Binary; else they run the program's own binary,
+	// for Reason.
+	Used bool `json:"used"`
+	// Sealing is how Binary is made unwritable for the containers:
+	// "overlayfs" (a read-only view mounted nowhere) or "memfd" (a sealed
+	// copy).
+	Sealing string `json:"sealing,omitempty"`
+	// Protocol is the libcontainer release Binary was built against.
+	Protocol string `json:"protocol,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// Check makes, for the program whose binary is exe (an absolute path), the
+// checks and the sealed view a container's start makes, and asks the init
+// binary its protocol (it runs it, with ProtocolArg).
+func Check(exe string) Status {
+	st := Status{Binary: filepath.Join(filepath.Dir(exe), Name)}
+	cexe := C.CString(exe)
+	defer C.free(unsafe.Pointer(cexe))
+	var why, how *C.char
+	if C.cgrun_initexec_check(cexe, &why, &how) != 0 {
+		st.Reason = C.GoString(why)
+		return st
+	}
+	st.Sealing = C.GoString(how)
+	out, err := exec.Command(st.Binary, ProtocolArg).Output()
+	if err != nil {
+		st.Reason = fmt.Sprintf("it does not say its libcontainer release (%s %s: %v)", st.Binary, ProtocolArg, err)
+		return st
+	}
+	st.Protocol = strings.TrimSpace(string(out))
+	if st.Protocol != Protocol {
+		st.Reason = fmt.Sprintf("built against %s, this program against %s: the init goes back to the program's binary", st.Protocol, Protocol)
+		return st
+	}
+	st.Used = true
+	return st
+}
