@@ -81,19 +81,32 @@ func (r *Runtime) Wait(id string, timeout time.Duration) (*State, error) {
 // answers for it (its owner, or its supervisor while an adopter starts)
 // has recorded the exit and released what it held, and returns the state.
 // A container nobody answers for any more is settled here (Reconcile).
+//
+// Another process may take the container between the wait and the
+// reconcile (the adopter its supervisor starts at the exit, an rm -f):
+// Reconcile then returns the state as that process left it so far, exit
+// not yet recorded, and the wait goes on until that one is done too.
 func (r *Runtime) settled(ctx context.Context, id string) (*State, error) {
-	err := r.waitFor(ctx, id, "release what it held", func() bool {
-		st, err := r.Store.Load(id)
-		return err == nil && r.tended(st)
-	})
-	if err != nil {
-		return nil, err
+	for {
+		if err := context.Cause(ctx); err != nil {
+			return nil, err
+		}
+		err := r.waitFor(ctx, id, "release what it held", func() bool {
+			st, err := r.Store.Load(id)
+			return err == nil && r.tended(st)
+		})
+		if err != nil {
+			return nil, err
+		}
+		st, err := r.Reconcile(id)
+		if err == nil && st == nil {
+			return nil, fmt.Errorf("%w: %s", ErrNotFound, ShortID(id))
+		}
+		if err == nil && st.Status != StatusExited && r.tended(st) {
+			continue
+		}
+		return st, err
 	}
-	st, err := r.Reconcile(id)
-	if err == nil && st == nil {
-		return nil, fmt.Errorf("%w: %s", ErrNotFound, ShortID(id))
-	}
-	return st, err
 }
 
 // WaitContext is Wait bounded by ctx alone.
