@@ -21,6 +21,10 @@ DEB_PACKAGES := gcc libc6-dev make runc busybox-static stress util-linux mount e
 DEB_PACKAGES += gnupg
 # libcontainer's seccomp support (cgo, the seccomp build tag)
 DEB_PACKAGES += libseccomp-dev
+# containers/image's signature package without containers_image_openpgp
+# (a plain `go vet ./...` or `go build`, without the Makefile's GOFLAGS)
+# uses gpgme through cgo: with its headers plain go commands work too
+DEB_PACKAGES += libgpgme-dev
 # networks: the CNI plugins, iptables they drive, curl for the tests' HTTP client
 DEB_PACKAGES += containernetworking-plugins iptables curl
 # --init: a static init bound into containers
@@ -65,6 +69,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 EMBEDDER := integration/embedder
 lint:
 	$(GO) vet ./...
+	env -u GOFLAGS $(GO) vet ./...
 	$(GO) mod tidy -diff
 	cd $(EMBEDDER) && $(GO) vet ./... && $(GO) mod tidy -diff
 	$(GO) run $(STATICCHECK) -tags $(TAGS) ./...
