@@ -29,10 +29,7 @@ func embedderBins(t *testing.T) (story, release string) {
 	testutil.RequireRoot(t)
 	dir := os.Getenv("CGRUN_EMBEDDER_BINDIR")
 	if dir == "" {
-		goBin := os.Getenv("GO")
-		if goBin == "" {
-			goBin = "go"
-		}
+		goBin := testutil.GoTool()
 		_, err := exec.LookPath(goBin)
 		testutil.Require(t, err == nil, "no go toolchain to build the embedder", "make test-integration")
 		embedderBuild.Do(func() {

@@ -96,7 +96,7 @@ func TestInitOnSmallBinary(t *testing.T) {
 		t.Log("the init binary of another protocol is built and run on the host lane")
 		return
 	}
-	goBin, err := exec.LookPath(envOr("GO", "go"))
+	goBin, err := exec.LookPath(testutil.GoTool())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,11 +192,4 @@ func fileSum(t *testing.T, path string) [32]byte {
 	var s [32]byte
 	copy(s[:], h.Sum(nil))
 	return s
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
 }

@@ -247,3 +247,12 @@ func (c *Cgrun) processes() []string {
 		}
 	}
 }
+
+// GoTool is the go command the tests build with: $GO (the Makefile's), else
+// go from PATH.
+func GoTool() string {
+	if g := os.Getenv("GO"); g != "" {
+		return g
+	}
+	return "go"
+}
