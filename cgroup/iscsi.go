@@ -43,6 +43,42 @@ func probeISCSI(c *config, kernel string) ISCSI {
 	return s
 }
 
+// Multipath says whether multipath volumes (several portals assembled by
+// dm-multipath) can attach here.
+type Multipath struct {
+	Multipath       string `json:"multipath"` // path of multipath-tools' command, "" when absent
+	ModuleLoaded    bool   `json:"dm_multipath_loaded"`
+	ModuleLoadable  bool   `json:"dm_multipath_loadable"`
+	MultipathdAlive bool   `json:"multipathd_running"`
+	Usable          bool   `json:"usable"`
+	Reason          string `json:"reason,omitempty"`
+}
+
+func probeMultipath(c *config, kernel string) Multipath {
+	var s Multipath
+	if p, err := c.lookPath("multipath"); err == nil {
+		s.Multipath = p
+	}
+	s.ModuleLoaded = exists(filepath.Join(c.sysfs, "module/dm_multipath"))
+	if kernel != "" {
+		s.ModuleLoadable = moduleListed(filepath.Join(c.modules, kernel), "dm_multipath")
+	}
+	s.MultipathdAlive = processRunning(c.procfs, "multipathd")
+	var missing []string
+	if s.Multipath == "" {
+		missing = append(missing, "no multipath command (apt-get install multipath-tools)")
+	}
+	if !s.ModuleLoaded && !s.ModuleLoadable {
+		missing = append(missing, "no dm_multipath kernel module (neither loaded nor in modules of "+kernel+")")
+	}
+	if !s.MultipathdAlive {
+		missing = append(missing, "multipathd not running (failed paths would never be reinstated)")
+	}
+	s.Usable = len(missing) == 0
+	s.Reason = strings.Join(missing, "; ")
+	return s
+}
+
 func exists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // moduleListed reports whether modules.dep or modules.builtin of a kernel's

@@ -25,6 +25,7 @@ type Host struct {
 	Files        map[string]bool `json:"files"`
 	BlockDevices []BlockDevice   `json:"block_devices"`
 	ISCSI        ISCSI           `json:"iscsi"`
+	Multipath    Multipath       `json:"multipath"`
 	// Notes says what could not be determined.
 	Notes []string `json:"notes,omitempty"`
 }
@@ -56,6 +57,7 @@ func Probe(opts ...Option) (*Host, error) {
 		h.Notes = append(h.Notes, err.Error())
 	}
 	h.ISCSI = probeISCSI(c, h.Kernel)
+	h.Multipath = probeMultipath(c, h.Kernel)
 	return h, nil
 }
 

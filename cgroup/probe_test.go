@@ -197,3 +197,28 @@ func TestParseScheduler(t *testing.T) {
 		}
 	}
 }
+
+func TestMultipathProbe(t *testing.T) {
+	t.Parallel()
+	h := newFakeHost(t, []string{"cgroup2 . rw,nsdelegate"})
+	fakeFiles(t, h.dir, map[string]string{
+		"cgroup/cgroup.controllers":        "memory\n",
+		"modules/6.18.44-test/modules.dep": "kernel/drivers/md/dm-multipath.ko.xz: kernel/drivers/md/dm-mod.ko.xz\n",
+	})
+	h.opts = append(h.opts, WithLookPath(func(string) (string, error) { return "/sbin/multipath", nil }))
+	host, err := Probe(h.opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp := host.Multipath
+	if mp.Usable || !mp.ModuleLoadable || mp.ModuleLoaded || mp.Multipath != "/sbin/multipath" {
+		t.Fatalf("multipath %+v", mp)
+	}
+	if !strings.Contains(mp.Reason, "multipathd not running") || strings.Contains(mp.Reason, "dm_multipath") {
+		t.Fatalf("reason %q", mp.Reason)
+	}
+	fakeFiles(t, h.dir, map[string]string{"proc/91/comm": "multipathd\n", "sys/module/dm_multipath/refcnt": "1\n"})
+	if host, err = Probe(h.opts...); err != nil || !host.Multipath.Usable || !host.Multipath.ModuleLoaded {
+		t.Fatalf("multipath %+v, %v", host.Multipath, err)
+	}
+}

@@ -4,18 +4,38 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 )
 
 // Node record settings cgrun sets on every record it uses: no automatic
 // login at boot, and timeouts that give up on a dead portal in bounded time
 // instead of queueing IO forever (open-iscsi#228).
+//
+// replacement_timeout is how long the kernel queues a lost session's IO
+// while iscsid reconnects before it fails the IO. A single-path volume
+// has nothing to fail over to: 30 s rides out a target restart of a few
+// seconds (the test restarts tgtd under a writing container), and a dead
+// portal still ends in an error in bounded time rather than a hang.
 var nodeSettings = [][2]string{
 	{"node.startup", "manual"},
 	{"node.session.timeo.replacement_timeout", "30"},
 	{"node.session.err_timeo.abort_timeout", "15"},
 	{"node.session.initial_login_retry_max", "2"},
 	{"node.conn[0].timeo.login_timeout", "10"},
+}
+
+// pathSettings replace nodeSettings' replacement timeout on the paths of a
+// multipath volume: a path whose portal stopped answering fails its IO
+// after the NOP-Out timeout (5 s, every 5 s: set here, as open-iscsi's
+// defaults are) and 5 s more, and dm-multipath sends
+// the IO down another path; multipathd reinstates the path once its
+// session is back. These are the values dm-multipath's documentation and
+// Red Hat's give for iSCSI paths.
+var pathSettings = [][2]string{
+	{"node.session.timeo.replacement_timeout", "5"},
+	{"node.conn[0].timeo.noop_out_interval", "5"},
+	{"node.conn[0].timeo.noop_out_timeout", "5"},
 }
 
 // Attach stages volume name for container user: node record, login, disk,
@@ -42,8 +62,11 @@ func (m *Manager) Attach(ctx context.Context, name, user string, ro bool) (*Expo
 		return m.addUser(v, a, user, ro)
 	}
 	a = &Attachment{
-		Volume: name, Node: NodeRef{IQN: v.IQN, Portal: v.Portal, Iface: m.opts.Iface}, LUN: v.LUN,
+		Volume: name, LUN: v.LUN,
 		ReadOnly: ro, Users: map[string]User{user: {ReadOnly: ro, Pending: true}},
+	}
+	if !v.Multipath() {
+		a.Node = NodeRef{IQN: v.IQN, Portal: v.Portal, Iface: m.opts.Iface}
 	}
 	if err := m.stage(ctx, v, a); err != nil {
 		if uerr := m.teardown(context.WithoutCancel(ctx), v, a); uerr != nil {
@@ -84,21 +107,18 @@ func (m *Manager) addUser(v *Volume, a *Attachment, user string, ro bool) (*Expo
 
 // stage runs the attach steps, recording each before it acts.
 func (m *Manager) stage(ctx context.Context, v *Volume, a *Attachment) error {
-	if err := m.loginStep(ctx, v, a); err != nil {
-		return err
+	var disk string
+	var err error
+	if v.Multipath() {
+		disk, err = m.stagePaths(ctx, v, a)
+	} else {
+		disk, err = m.stagePath(ctx, v, a)
 	}
-	if err := m.record(a, PhaseDevice); err != nil {
-		return err
-	}
-	disk, err := m.waitDisk(ctx, v, a.Node)
 	if err != nil {
 		return err
 	}
 	a.Disk = disk
 	if a.Major, a.Minor, err = m.sys.DevNumber(disk); err != nil {
-		return err
-	}
-	if err := m.checkIdentity(v, disk); err != nil {
 		return err
 	}
 	if v.Mode == ModeBlock {
@@ -129,9 +149,25 @@ func (m *Manager) stage(ctx context.Context, v *Volume, a *Attachment) error {
 	return m.mounter.Mount(dev, a.Staging, fstype, a.ReadOnly)
 }
 
-// loginStep creates or reuses the node record, sets CHAP and logs in,
-// deleting a record it created when the login fails.
-func (m *Manager) loginStep(ctx context.Context, v *Volume, a *Attachment) error {
+// stagePath logs in on the volume's one portal and returns its checked disk.
+func (m *Manager) stagePath(ctx context.Context, v *Volume, a *Attachment) (string, error) {
+	if err := m.loginStep(ctx, v, a, a.Node, &a.RecordCreated, nil); err != nil {
+		return "", err
+	}
+	if err := m.record(a, PhaseDevice); err != nil {
+		return "", err
+	}
+	disk, err := m.waitDisk(ctx, v, a.Node)
+	if err != nil {
+		return "", err
+	}
+	return disk, m.checkIdentity(v, disk)
+}
+
+// loginStep creates or reuses node n's record, sets CHAP and logs in; it
+// sets *created when cgrun owns the record (the last user deletes it).
+// extra settings follow nodeSettings.
+func (m *Manager) loginStep(ctx context.Context, v *Volume, a *Attachment, n NodeRef, created *bool, extra [][2]string) error {
 	creds, err := readCHAP(v.CHAP)
 	if err != nil {
 		return err
@@ -146,56 +182,67 @@ func (m *Manager) loginStep(ctx context.Context, v *Volume, a *Attachment) error
 		return err
 	}
 	exists := false
-	for _, n := range nodes {
-		if n.IQN == v.IQN && n.Portal == v.Portal {
+	for _, e := range nodes {
+		if e.IQN == n.IQN && e.Portal == n.Portal {
 			exists = true
 		}
 	}
-	a.RecordCreated = !exists || m.otherOwnsRecord(v)
+	*created = !exists || m.otherOwnsRecord(v, n)
 	if err := m.record(a, PhaseRecord); err != nil {
 		return err
 	}
 	if !exists {
-		if err := m.iscsi.NewNode(ctx, a.Node); err != nil {
+		if err := m.iscsi.NewNode(ctx, n); err != nil {
 			return err
 		}
 	}
-	for _, kv := range nodeSettings {
-		if err := m.iscsi.Update(ctx, a.Node, kv[0], kv[1], false); err != nil {
+	for _, kv := range append(slices.Clip(nodeSettings), extra...) {
+		if err := m.iscsi.Update(ctx, n, kv[0], kv[1], false); err != nil {
 			return err
 		}
 	}
-	if err := m.setCHAP(ctx, a.Node, creds); err != nil {
+	if err := m.setCHAP(ctx, n, creds); err != nil {
 		return err
 	}
 	if err := m.record(a, PhaseLogin); err != nil {
 		return err
 	}
-	return m.iscsi.Login(ctx, a.Node)
+	return m.iscsi.Login(ctx, n)
 }
 
 // otherOwnsRecord reports whether another cgrun attachment created the
-// shared node record of v's target (the last one out deletes it).
-func (m *Manager) otherOwnsRecord(v *Volume) bool {
-	for _, o := range m.otherAttachments(v) {
-		if o.RecordCreated {
-			return true
+// shared node record of n (the last one out deletes it).
+func (m *Manager) otherOwnsRecord(v *Volume, n NodeRef) bool {
+	for _, o := range m.otherAttachments(v, n) {
+		for _, p := range o.nodes() {
+			if p.RecordCreated && samePortal(p.Node, n) {
+				return true
+			}
 		}
 	}
 	return false
 }
 
-// otherAttachments returns the attachments of other volumes on v's target.
-func (m *Manager) otherAttachments(v *Volume) []*Attachment {
+func samePortal(a, b NodeRef) bool { return a.IQN == b.IQN && a.Portal == b.Portal }
+
+// otherAttachments returns the attachments of other volumes with a
+// session on n (the same target and portal).
+func (m *Manager) otherAttachments(v *Volume, n NodeRef) []*Attachment {
 	names, _ := m.store.List()
 	var out []*Attachment
-	for _, n := range names {
-		if n == v.Name {
+	for _, name := range names {
+		if name == v.Name {
 			continue
 		}
-		o, err := m.store.Attachment(n)
-		if err == nil && o != nil && o.Node.IQN == v.IQN && o.Node.Portal == v.Portal {
-			out = append(out, o)
+		o, err := m.store.Attachment(name)
+		if err != nil || o == nil {
+			continue
+		}
+		for _, p := range o.nodes() {
+			if samePortal(p.Node, n) {
+				out = append(out, o)
+				break
+			}
 		}
 	}
 	return out

@@ -43,7 +43,7 @@ func (m *Manager) target(p Provisioner) (Target, error) {
 }
 
 func lunSpec(v *Volume) LUNSpec {
-	return LUNSpec{Name: v.Name, IQN: v.IQN, Portal: v.Portal, Backing: v.Backing, SizeBytes: v.SizeBytes, Serial: v.Serial}
+	return LUNSpec{Name: v.Name, IQN: v.IQN, Portal: v.Portal, Portals: v.AllPortals(), Backing: v.Backing, SizeBytes: v.SizeBytes, Serial: v.Serial}
 }
 
 // Provision creates a file-backed LUN of v.SizeBytes on the local target

@@ -45,28 +45,28 @@ func (m *Manager) teardown(ctx context.Context, v *Volume, a *Attachment) error 
 		_ = os.Remove(a.Staging) // an empty mount point; a busy one stays
 		m.after(StepUnmounted)
 	}
-	disk := a.Disk
-	if disk == "" {
-		// crashed between login and recording the disk
-		disk, _ = m.sys.FindDisk(v.IQN, v.Portal, v.LUN)
+	paths := a.nodes()
+	if len(a.Paths) > 0 || a.Map != "" {
+		if err := m.removeMaps(ctx, v, a); err != nil {
+			return err
+		}
+		m.after(StepMapGone)
 	}
-	if disk != "" && m.sys.DiskExists(disk) {
-		// A container's mount namespace can hold the filesystem a moment
-		// after its process died: never delete the disk under it.
-		if err := m.waitUnheld(ctx, m.sys.DevPath(disk)); err != nil {
+	for _, p := range paths {
+		disk := p.Disk
+		if disk == "" {
+			// crashed between login and recording the disk
+			disk, _ = m.sys.FindDisk(v.IQN, p.Node.Portal, v.LUN)
+		}
+		if err := m.removeDisk(ctx, disk); err != nil {
 			return err
 		}
-		if err := m.disk.Flush(ctx, m.sys.DevPath(disk)); err != nil {
-			return err
-		}
-		if err := m.sys.DeleteDisk(disk); err != nil {
-			return err
-		}
-		m.waitGone(ctx, disk)
-		m.after(StepDiskGone)
 	}
-	if err := m.logoutIfUnused(ctx, v, a); err != nil {
-		return err
+	m.after(StepDiskGone)
+	for _, p := range paths {
+		if err := m.logoutIfUnused(ctx, v, p.Node, p.RecordCreated); err != nil {
+			return err
+		}
 	}
 	m.after(StepLoggedOut)
 	if err := m.store.deleteAttachment(v.Name); err != nil {
@@ -75,39 +75,61 @@ func (m *Manager) teardown(ctx context.Context, v *Volume, a *Attachment) error 
 	return nil
 }
 
-// logoutIfUnused logs out and deletes the node record unless another LUN
-// of the session is in use (hpe-storage/csi-driver#269).
-func (m *Manager) logoutIfUnused(ctx context.Context, v *Volume, a *Attachment) error {
+// removeDisk flushes and deletes SCSI disk (sdX) once nothing holds it; a
+// disk already gone (or never found: "") is success.
+func (m *Manager) removeDisk(ctx context.Context, disk string) error {
+	if disk == "" || !m.sys.DiskExists(disk) {
+		return nil
+	}
+	// A container's mount namespace can hold the filesystem a moment
+	// after its process died: never delete the disk under it.
+	if err := m.waitUnheld(ctx, m.sys.DevPath(disk)); err != nil {
+		return err
+	}
+	if err := m.disk.Flush(ctx, m.sys.DevPath(disk)); err != nil {
+		return err
+	}
+	if err := m.sys.DeleteDisk(disk); err != nil {
+		return err
+	}
+	m.waitGone(ctx, disk)
+	return nil
+}
+
+// logoutIfUnused logs out of node n and deletes its record (when cgrun
+// created it) unless another LUN of the session is in use
+// (hpe-storage/csi-driver#269).
+func (m *Manager) logoutIfUnused(ctx context.Context, v *Volume, n NodeRef, created bool) error {
 	unlock, err := m.store.lockSessions()
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if len(m.otherAttachments(v)) > 0 {
+	if len(m.otherAttachments(v, n)) > 0 {
 		return nil
 	}
-	busy, err := m.otherDisksMounted(v)
+	busy, err := m.otherDisksMounted(v, n)
 	if err != nil {
 		return err
 	}
 	if busy {
 		return nil
 	}
-	if err := m.iscsi.Logout(ctx, a.Node); err != nil {
-		return fmt.Errorf("logout of %s: %w", a.Node, err)
+	if err := m.iscsi.Logout(ctx, n); err != nil {
+		return fmt.Errorf("logout of %s: %w", n, err)
 	}
-	if a.RecordCreated {
-		if err := m.iscsi.DeleteNode(ctx, a.Node); err != nil {
-			return fmt.Errorf("delete node record of %s: %w", a.Node, err)
+	if created {
+		if err := m.iscsi.DeleteNode(ctx, n); err != nil {
+			return fmt.Errorf("delete node record of %s: %w", n, err)
 		}
 	}
 	return nil
 }
 
-// otherDisksMounted reports whether another disk of v's session is mounted
-// somewhere (used outside cgrun).
-func (m *Manager) otherDisksMounted(v *Volume) (bool, error) {
-	disks, err := m.sys.SessionDisks(v.IQN, v.Portal)
+// otherDisksMounted reports whether another disk of n's session is
+// mounted somewhere (used outside cgrun).
+func (m *Manager) otherDisksMounted(v *Volume, n NodeRef) (bool, error) {
+	disks, err := m.sys.SessionDisks(v.IQN, n.Portal)
 	if err != nil || len(disks) == 0 {
 		return false, err
 	}

@@ -36,6 +36,8 @@ var (
 	ErrCommand = errors.New("command failed")
 	// ErrSecret: a CHAP secret file is unreadable or too open.
 	ErrSecret = errors.New("bad secret file")
+	// ErrMultipath: dm-multipath is not usable here or refused a map.
+	ErrMultipath = errors.New("dm-multipath")
 )
 
 // UsersError is an attach refused because other users hold the volume and

@@ -117,8 +117,14 @@ func (l LIO) Create(ctx context.Context, s LUNSpec) error {
 	if err := symlink(obj, filepath.Join(tpg, "lun", "lun_0", "cgrun")); err != nil {
 		return err
 	}
-	if err := mkdir(filepath.Join(tpg, "np", s.Portal)); err != nil {
-		return err
+	portals := s.Portals
+	if len(portals) == 0 {
+		portals = []string{s.Portal}
+	}
+	for _, p := range portals {
+		if err := mkdir(filepath.Join(tpg, "np", p)); err != nil {
+			return err
+		}
 	}
 	attrs := [][2]string{{"generate_node_acls", "0"}, {"demo_mode_write_protect", "1"}, {"authentication", "0"}}
 	for _, kv := range attrs {

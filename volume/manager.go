@@ -17,16 +17,20 @@ const (
 	PhaseRecord Phase = "record" // node record and CHAP settings
 	PhaseLogin  Phase = "login"
 	PhaseDevice Phase = "device" // wait for the disk, check its identity
-	PhaseFormat Phase = "format" // format if blank, fsck
-	PhaseMount  Phase = "mount"  // staging mount
-	PhaseReady  Phase = "ready"
-	PhaseDetach Phase = "detach"
+	// PhaseMultipath: the paths' disks are recorded; their WWID goes into
+	// multipath's wwids file and their dm-multipath map is assembled.
+	PhaseMultipath Phase = "multipath"
+	PhaseFormat    Phase = "format" // format if blank, fsck
+	PhaseMount     Phase = "mount"  // staging mount
+	PhaseReady     Phase = "ready"
+	PhaseDetach    Phase = "detach"
 )
 
 // Steps of a detach, after PhaseDetach is recorded: not recorded (the
 // teardown redoes each idempotently), named for Options.AfterStep only.
 const (
 	StepUnmounted Phase = "unmounted"  // staging unmounted
+	StepMapGone   Phase = "map-gone"   // multipath map flushed, its WWID forgotten
 	StepDiskGone  Phase = "disk-gone"  // SCSI disk flushed and deleted
 	StepLoggedOut Phase = "logged-out" // session out, node record deleted
 )
@@ -37,13 +41,27 @@ type User struct {
 	Pending  bool `json:"pending,omitempty"` // attach under way
 }
 
+// PathAttach is one path of a multipath attachment: the session on one
+// portal and the SCSI disk behind it.
+type PathAttach struct {
+	Node          NodeRef `json:"node"`
+	RecordCreated bool    `json:"recordCreated"` // cgrun owns the node record
+	Disk          string  `json:"disk,omitempty"`
+}
+
 // Attachment is the node-side attach state of a volume, persisted 0600.
+// A single-path attachment has Node, RecordCreated and Disk (the SCSI
+// disk); a multipath one has Paths, and Disk is its dm-multipath map's
+// device (dm-N), Map the map's name and WWID multipath's WWID of the LUN.
 type Attachment struct {
 	Volume        string          `json:"volume"`
 	Phase         Phase           `json:"phase"`
 	Node          NodeRef         `json:"node"`
 	LUN           int             `json:"lun"`
 	RecordCreated bool            `json:"recordCreated"` // cgrun owns the node record
+	Paths         []PathAttach    `json:"paths,omitempty"`
+	Map           string          `json:"map,omitempty"`
+	WWID          string          `json:"wwid,omitempty"`
 	Disk          string          `json:"disk,omitempty"`
 	Major         uint32          `json:"major,omitempty"`
 	Minor         uint32          `json:"minor,omitempty"`
@@ -53,19 +71,32 @@ type Attachment struct {
 	Users         map[string]User `json:"users"`
 }
 
+// nodes returns the sessions a uses: its paths, or its one node.
+func (a *Attachment) nodes() []PathAttach {
+	if len(a.Paths) > 0 {
+		return a.Paths
+	}
+	if a.Node.IQN == "" {
+		return nil
+	}
+	return []PathAttach{{Node: a.Node, RecordCreated: a.RecordCreated, Disk: a.Disk}}
+}
+
 // Options of a Manager; zero values take the defaults.
 type Options struct {
-	StateDir      string        // DefaultStateDir
-	Runner        Runner        // ExecRunner
-	SysRoot       string        // "/"
-	LIORoot       string        // DefaultLIORoot
-	ISCSINodeDir  string        // DefaultISCSINodeDir: open-iscsi's node records
-	ISCSILockDir  string        // DefaultISCSILockDir: open-iscsi's database lock
-	TgtSocket     string        // DefaultTgtSocket: tgtd's management socket
-	Mounter       Mounter       // SysMounter
-	Iface         string        // "default"
-	DeviceTimeout time.Duration // 60 s: how long to wait for the disk
-	Poll          time.Duration // 100 ms
+	StateDir     string  // DefaultStateDir
+	Runner       Runner  // ExecRunner
+	SysRoot      string  // "/"
+	LIORoot      string  // DefaultLIORoot
+	ISCSINodeDir string  // DefaultISCSINodeDir: open-iscsi's node records
+	ISCSILockDir string  // DefaultISCSILockDir: open-iscsi's database lock
+	TgtSocket    string  // DefaultTgtSocket: tgtd's management socket
+	Mounter      Mounter // SysMounter
+	Iface        string  // "default"
+	// MultipathWWIDs is multipath's wwids file (DefaultMultipathWWIDs).
+	MultipathWWIDs string
+	DeviceTimeout  time.Duration // 60 s: how long to wait for the disk
+	Poll           time.Duration // 100 ms
 	// AfterStep, when set, runs after each phase is recorded and before it
 	// acts (crash tests stop a process there).
 	AfterStep func(Phase)
@@ -76,6 +107,7 @@ type Manager struct {
 	store   Store
 	iscsi   Iscsiadm
 	disk    DiskTools
+	mpath   Multipath
 	sys     SysFS
 	mounter Mounter
 	opts    Options
@@ -105,6 +137,7 @@ func NewManager(opts Options) *Manager {
 		store:   Store{Dir: opts.StateDir},
 		iscsi:   Iscsiadm{Runner: opts.Runner, NodeDir: opts.ISCSINodeDir, LockDir: opts.ISCSILockDir},
 		disk:    DiskTools{Runner: opts.Runner},
+		mpath:   Multipath{Runner: opts.Runner, SysRoot: opts.SysRoot, WWIDsFile: opts.MultipathWWIDs},
 		sys:     SysFS{Root: opts.SysRoot},
 		mounter: opts.Mounter,
 		opts:    opts,
@@ -173,7 +206,7 @@ func (m *Manager) waitDisk(ctx context.Context, v *Volume, n NodeRef) (string, e
 	start := time.Now()
 	rescanned := false
 	for {
-		d, err := m.sys.FindDisk(v.IQN, v.Portal, v.LUN)
+		d, err := m.sys.FindDisk(v.IQN, n.Portal, v.LUN)
 		if err == nil {
 			// Found through the session is not yet usable: the disk's
 			// dev file and node come a moment later (or a disk of the

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -96,6 +97,38 @@ func (s SysFS) SessionDisks(iqn, portal string) (map[int]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// SessionState returns the state of the session to iqn at portal
+// (LOGGED_IN, FAILED, FREE), or "none".
+func (s SysFS) SessionState(iqn, portal string) string {
+	sess, err := s.sessions(iqn, portal)
+	if err != nil || len(sess) == 0 {
+		return "none"
+	}
+	st, err := readTrim(filepath.Join(sess[0], "state"))
+	if err != nil {
+		return "unknown"
+	}
+	return st
+}
+
+// SessionAddress returns the address the session to iqn at portal is
+// connected to (host:port): another portal than the one logged in to when
+// the target redirected the login, "" when sysfs does not tell.
+func (s SysFS) SessionAddress(iqn, portal string) string {
+	sess, err := s.sessions(iqn, portal)
+	if err != nil || len(sess) == 0 {
+		return ""
+	}
+	sid := strings.TrimPrefix(filepath.Base(sess[0]), "session")
+	conn := s.path("sys/class/iscsi_connection", "connection"+sid+":0")
+	addr, err1 := readTrim(filepath.Join(conn, "address"))
+	port, err2 := readTrim(filepath.Join(conn, "port"))
+	if err1 != nil || err2 != nil || addr == "" {
+		return ""
+	}
+	return net.JoinHostPort(addr, port)
 }
 
 // HasSession reports whether a session to iqn at portal exists.

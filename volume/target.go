@@ -6,9 +6,12 @@ import (
 
 // LUNSpec is one file-backed LUN to provision on a local target.
 type LUNSpec struct {
-	Name      string // volume name (LIO's storage object name)
-	IQN       string // target IQN, one target per volume
-	Portal    string // host:port the target listens on (LIO)
+	Name   string // volume name (LIO's storage object name)
+	IQN    string // target IQN, one target per volume
+	Portal string // host:port the target listens on (LIO)
+	// Portals: every portal of a multipath volume (LIO listens on each;
+	// tgt must already serve each, tgtd's portals being its own).
+	Portals   []string
 	Backing   string // backing file, created sparse
 	SizeBytes int64
 	Serial    string // unit serial number, part of the disk identity

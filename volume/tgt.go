@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -102,11 +103,54 @@ func (t Tgt) find(ctx context.Context, iqn string) (*TgtTarget, []TgtTarget, err
 	return nil, all, nil
 }
 
+// servesPortals checks that tgtd listens on each of portals (a wildcard
+// address of the same port serves every address).
+func (t Tgt) servesPortals(ctx context.Context, portals []string) error {
+	out, err := t.adm(ctx, "--op", "show", "--mode", "portal")
+	if err != nil {
+		return fmt.Errorf("list tgt portals: %w", err)
+	}
+	served := ParseTgtPortals(string(out))
+	for _, p := range portals {
+		_, port, _ := net.SplitHostPort(p)
+		if !slices.Contains(served, p) && !slices.Contains(served, net.JoinHostPort("0.0.0.0", port)) &&
+			!slices.Contains(served, net.JoinHostPort("::", port)) {
+			return invalidf("portal %s: tgtd does not listen on it (it serves %s; add it with tgtd --iscsi portal=%s or tgtadm --op new --mode portal --param portal=%s)",
+				p, strings.Join(served, ", "), p, p)
+		}
+	}
+	return nil
+}
+
+// ParseTgtPortals parses `tgtadm --op show --mode portal` ("Portal:
+// 127.0.0.1:3260,1") into host:port portals.
+func ParseTgtPortals(out string) []string {
+	var ps []string
+	for _, line := range strings.Split(out, "\n") {
+		v, ok := strings.CutPrefix(strings.TrimSpace(line), "Portal: ")
+		if !ok {
+			continue
+		}
+		v, _, _ = strings.Cut(v, ",")
+		if host, port, err := net.SplitHostPort(v); err == nil {
+			ps = append(ps, net.JoinHostPort(strings.Trim(host, "[]"), port))
+		}
+	}
+	return ps
+}
+
 // DiskLUN implements Target: tgt's LUN 0 is its controller.
 func (Tgt) DiskLUN() int { return 1 }
 
-// Create implements Target.
+// Create implements Target. A multipath volume's portals must be tgtd's
+// already: its portals serve every target, and cgrun changes no setting
+// of a daemon other targets share.
 func (t Tgt) Create(ctx context.Context, l LUNSpec) error {
+	if len(l.Portals) > 1 {
+		if err := t.servesPortals(ctx, l.Portals); err != nil {
+			return err
+		}
+	}
 	if err := makeBacking(l.Backing, l.SizeBytes); err != nil {
 		return err
 	}
@@ -127,6 +171,16 @@ func (t Tgt) Create(ctx context.Context, l LUNSpec) error {
 		tg = &TgtTarget{TID: tid, IQN: l.IQN, LUNs: map[int]string{}}
 	}
 	tid := strconv.Itoa(tg.TID)
+	// tgtd keeps the I_T nexus of a connection whose initiator vanished
+	// (a cut path, a crashed node) for as long as the TCP connection
+	// looks open, which for an idle one is forever: Unpublish and Delete
+	// would be refused. NOP-Ins every 5 s, the connection closed after 3
+	// unanswered (LIO does the like by default).
+	for _, kv := range [][2]string{{"nop_interval", "5"}, {"nop_count", "3"}} {
+		if _, err := t.adm(ctx, "--op", "update", "--mode", "target", "--tid", tid, "-n", kv[0], "-v", kv[1]); err != nil {
+			return fmt.Errorf("set %s of %s: %w", kv[0], l.IQN, err)
+		}
+	}
 	if _, ok := tg.LUNs[1]; !ok {
 		if _, err := t.adm(ctx, "--op", "new", "--mode", "logicalunit", "--tid", tid, "--lun", "1", "-b", l.Backing); err != nil {
 			return fmt.Errorf("create LUN 1 of %s on %s: %w", l.IQN, l.Backing, err)

@@ -3,6 +3,7 @@ package volume
 import (
 	"net"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,12 +40,16 @@ type CHAP struct {
 // Volume is one registered volume: where its LUN is and how to use it.
 type Volume struct {
 	Name   string `json:"name"`
-	Portal string `json:"portal"` // host:port
-	IQN    string `json:"iqn"`    // target IQN
-	LUN    int    `json:"lun"`
-	FS     FSType `json:"fs"`
-	Mode   Mode   `json:"mode"`
-	CHAP   *CHAP  `json:"chap,omitempty"`
+	Portal string `json:"portal"` // host:port, the first of Portals
+	// Portals lists every portal of a multipath volume (two or more, the
+	// first equal to Portal): attach logs in on each and assembles the
+	// paths with dm-multipath. Empty for a single-path volume.
+	Portals []string `json:"portals,omitempty"`
+	IQN     string   `json:"iqn"` // target IQN
+	LUN     int      `json:"lun"`
+	FS      FSType   `json:"fs"`
+	Mode    Mode     `json:"mode"`
+	CHAP    *CHAP    `json:"chap,omitempty"`
 
 	// Controller side, for volumes provisioned on a local target.
 	Provision  Provisioner `json:"provision,omitempty"`
@@ -58,6 +63,22 @@ type Volume struct {
 	Identity string `json:"identity,omitempty"`
 	// Formatted is set once cgrun formatted the disk: it never formats it again.
 	Formatted bool `json:"formatted,omitempty"`
+}
+
+// MaxPortals bounds the paths of one volume (csi-lib-iscsi and
+// democratic-csi users run two to four).
+const MaxPortals = 8
+
+// Multipath reports whether v is attached through dm-multipath (two or
+// more portals).
+func (v *Volume) Multipath() bool { return len(v.Portals) > 1 }
+
+// AllPortals returns every portal of v: Portals, or Portal alone.
+func (v *Volume) AllPortals() []string {
+	if v.Multipath() {
+		return v.Portals
+	}
+	return []string{v.Portal}
 }
 
 // Compiled on first use: at package init they cost every cgrun process,
@@ -108,6 +129,28 @@ func (v *Volume) Validate() error {
 	}
 	if err := ValidName(v.Name); err != nil {
 		return err
+	}
+	if len(v.Portals) == 1 {
+		v.Portal, v.Portals = v.Portals[0], nil
+	}
+	if len(v.Portals) > 1 {
+		if v.Portal == "" {
+			v.Portal = v.Portals[0]
+		}
+		if v.Portals[0] != v.Portal {
+			return invalidf("portals %v: the first must be the volume's portal %s", v.Portals, v.Portal)
+		}
+		if len(v.Portals) > MaxPortals {
+			return invalidf("portals %v: at most %d", v.Portals, MaxPortals)
+		}
+		for i, p := range v.Portals {
+			if err := ValidPortal(p); err != nil {
+				return err
+			}
+			if slices.Contains(v.Portals[:i], p) {
+				return invalidf("portal %q is given twice", p)
+			}
+		}
 	}
 	if err := ValidPortal(v.Portal); err != nil {
 		return err

@@ -120,6 +120,11 @@ func writeCheckTable(out io.Writer, rep checkReport) error {
 		iscsi += ": " + h.ISCSI.Reason
 	}
 	fmt.Fprintf(w, "iSCSI initiator\t%s\n", iscsi)
+	mp := yesNo(h.Multipath.Usable)
+	if !h.Multipath.Usable {
+		mp += ": " + h.Multipath.Reason
+	}
+	fmt.Fprintf(w, "iSCSI multipath\t%s\n", mp)
 	for _, k := range cgroup.AlibabaKnobs {
 		fmt.Fprintf(w, "Alibaba knob %s\t%s\n", k, yesNo(h.Files[k]))
 	}

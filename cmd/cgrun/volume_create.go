@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	units "github.com/docker/go-units"
 	"github.com/urfave/cli/v2"
@@ -17,7 +19,7 @@ func volumeCreateCommand() *cli.Command {
 		Usage:     "register an iSCSI LUN as a volume, or provision one on a local target",
 		ArgsUsage: "NAME",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "portal", Usage: "target portal HOST:PORT (default 127.0.0.1:3260 with --provision)"},
+			&cli.StringSliceFlag{Name: "portal", Usage: "target portal HOST:PORT (default 127.0.0.1:3260 with --provision); give it again for each path of a multipath volume"},
 			&cli.StringFlag{Name: "iqn", Usage: "target IQN (default " + volume.DefaultIQNPrefix + ":NAME with --provision)"},
 			&cli.IntFlag{Name: "lun", Value: -1, Usage: "LUN number of the disk (with --provision: tgt 1, lio 0)"},
 			&cli.StringFlag{Name: "fs", Value: string(volume.FSExt4), Usage: "filesystem made on a blank disk: ext4 or xfs"},
@@ -55,8 +57,26 @@ func volumeCreateCommand() *cli.Command {
 
 // volumeFromFlags validates the create flags, each error naming its flag.
 func volumeFromFlags(c *cli.Context, name string) (*volume.Volume, error) {
-	v := &volume.Volume{Name: name, Portal: c.String("portal"), IQN: c.String("iqn"), LUN: c.Int("lun"),
+	v := &volume.Volume{Name: name, IQN: c.String("iqn"), LUN: c.Int("lun"),
 		FS: volume.FSType(c.String("fs")), Mode: volume.Mode(c.String("mode")), Provision: volume.Provisioner(c.String("provision"))}
+	portals := c.StringSlice("portal")
+	if len(portals) > volume.MaxPortals {
+		return nil, fmt.Errorf("invalid --portal %q: at most %d portals", strings.Join(portals, ","), volume.MaxPortals)
+	}
+	for i, p := range portals {
+		if err := volume.ValidPortal(p); err != nil {
+			return nil, fmt.Errorf("invalid --portal %q: must be HOST:PORT", p)
+		}
+		if slices.Contains(portals[:i], p) {
+			return nil, fmt.Errorf("invalid --portal %q: given twice (each path of a multipath volume is one portal)", p)
+		}
+	}
+	if len(portals) > 0 {
+		v.Portal = portals[0]
+	}
+	if len(portals) > 1 {
+		v.Portals = portals
+	}
 	if v.FS != volume.FSExt4 && v.FS != volume.FSXFS {
 		return nil, fmt.Errorf("invalid --fs %q: must be ext4 or xfs", v.FS)
 	}
@@ -97,11 +117,6 @@ func volumeFromFlags(c *cli.Context, name string) (*volume.Volume, error) {
 		}
 	default:
 		return nil, fmt.Errorf("invalid --provision %q: must be tgt or lio", v.Provision)
-	}
-	if v.Portal != "" {
-		if err := volume.ValidPortal(v.Portal); err != nil {
-			return nil, fmt.Errorf("invalid --portal %q: must be HOST:PORT", v.Portal)
-		}
 	}
 	if v.IQN != "" {
 		if err := volume.ValidIQN(v.IQN); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
@@ -43,7 +44,7 @@ func volumeLsCommand() *cli.Command {
 				if a != nil {
 					state, users = string(a.Phase), len(a.Users)
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\n", v.Name, v.Mode, v.FS, v.Portal, v.IQN, v.LUN, state, users)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\n", v.Name, v.Mode, v.FS, strings.Join(v.AllPortals(), ","), v.IQN, v.LUN, state, users)
 			}
 			return w.Flush()
 		},
@@ -51,7 +52,8 @@ func volumeLsCommand() *cli.Command {
 }
 
 // volumeInspectCommand prints a volume's registry entry and attach state
-// as JSON (secret file paths only, never secrets).
+// as JSON (secret file paths only, never secrets), with its paths' states
+// when attached.
 func volumeInspectCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "inspect",
@@ -62,7 +64,8 @@ func volumeInspectCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			s := volumeManager(c, volume.Options{}).Store()
+			m := volumeManager(c, volume.Options{})
+			s := m.Store()
 			v, err := s.Get(name)
 			if err != nil {
 				return err
@@ -71,10 +74,18 @@ func volumeInspectCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			// The paths as the kernel sees them now: each session's
+			// state and, on a multipath volume, each path's state in
+			// its map.
+			paths, err := m.Paths(c.Context, name)
+			if err != nil {
+				return err
+			}
 			out, err := json.MarshalIndent(struct {
 				*volume.Volume
 				Attachment *volume.Attachment `json:"attachment"`
-			}{v, a}, "", "  ")
+				Paths      []volume.PathInfo  `json:"paths,omitempty"`
+			}{v, a, paths}, "", "  ")
 			if err != nil {
 				return err
 			}
