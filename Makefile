@@ -31,6 +31,8 @@ DEB_PACKAGES += containernetworking-plugins iptables curl
 DEB_PACKAGES += tini
 # the VM lane (integration/vmlane): QEMU, Debian's kernel, kernel iSCSI tools
 DEB_PACKAGES += qemu-system-x86 linux-image-amd64 cpio gzip xz-utils zstd kmod udev iproute2 tgt open-iscsi
+# multipath volumes: the host's multipath stack (the VM lane starts multipathd)
+DEB_PACKAGES += multipath-tools
 
 .PHONY: all build image deps embedder lint test test-unit test-fuzz test-integration test-vm bench bench-vm demo clean
 
@@ -101,8 +103,10 @@ test-integration: build image
 # integration test binaries and the runner's examples inside on unified
 # cgroup2 with kernel iSCSI. The embedder's programs are built here first.
 # VM_TESTRUN=REGEXP selects tests (e.g. make test-vm VM_TESTRUN=TestVolume).
+# VM_TIMEOUT bounds the whole VM: the lane takes about 15 minutes under
+# emulation on this project's 2-core machines.
 test-vm: build image embedder
-	CGRUN_BIN=$(CURDIR)/$(BIN) CGRUN_EMBEDDER_BINDIR=$(CURDIR)/$(BUILD)/embedder GO=$(GO) \
+	CGRUN_BIN=$(CURDIR)/$(BIN) CGRUN_EMBEDDER_BINDIR=$(CURDIR)/$(BUILD)/embedder GO=$(GO) VM_TIMEOUT=$(or $(VM_TIMEOUT),1200) \
 		integration/vmlane/vmlane.sh $(BUILD)/vm ./integration/... ./runner
 
 # The embedder's programs (their own module, importing cgrun's library

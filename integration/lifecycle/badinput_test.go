@@ -34,6 +34,8 @@ func TestBadInputRefusedInOneLine(t *testing.T) {
 		{[]string{"--image-store", store, "image", "import", "oci:" + testutil.TestImageOCIDir(t), "../../x"}, "image name"},
 		{[]string{"volume", "create", "v", "--portal", "127.0.0.1:3260", "--iqn", "iqn.2025-13.io.x:v", "--lun", "1"}, "--iqn"},
 		{[]string{"volume", "create", "v", "--portal", "127.0.0.1:3260", "--iqn", "iqn.2025-01.io.x:v", "--lun", "-5"}, "--lun -5"},
+		{[]string{"volume", "create", "v", "--portal", "127.0.0.1:3260", "--portal", "127.0.0.1:3260", "--iqn", "iqn.2025-01.io.x:v", "--lun", "1"}, "--portal \"127.0.0.1:3260\": given twice"},
+		{[]string{"volume", "create", "v", "--portal", "127.0.0.1:3260", "--portal", "nohost", "--iqn", "iqn.2025-01.io.x:v", "--lun", "1"}, "--portal \"nohost\": must be HOST:PORT"},
 		{[]string{"volume", "rm", "nosuch"}, "nosuch"},
 		{[]string{"volume", "publish", "nosuch", "--initiator", "iqn.2025-01.io.x:a"}, "nosuch"},
 		{[]string{"volume", "unpublish", "nosuch", "--initiator", "iqn.2025-01.io.x:a"}, "nosuch"},

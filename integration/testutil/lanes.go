@@ -112,6 +112,25 @@ func RequireISCSI(t testing.TB) {
 	Require(t, portalListening(TgtPortal), "no tgtd listening on "+TgtPortal, "tgtd --iscsi portal="+TgtPortal)
 }
 
+// TgtPortal2 is the second portal of the lane's tgtd (a second loopback
+// address): the two paths of multipath volumes.
+const TgtPortal2 = "127.0.0.2:3260"
+
+// TgtPIDFile is where the VM lane keeps its tgtd's PID, for the test that
+// restarts it under a writing container.
+const TgtPIDFile = "/run/vmlane-tgtd.pid"
+
+// RequireMultipath requires, on the iSCSI lane, dm-multipath: the
+// multipath command, multipathd and tgtd's second portal.
+func RequireMultipath(t testing.TB) {
+	t.Helper()
+	RequireISCSI(t)
+	RequireCommand(t, "multipath", "multipath-tools")
+	Require(t, processRunning("multipathd"), "multipathd is not running", "multipathd")
+	Require(t, portalListening(TgtPortal2), "no tgtd listening on "+TgtPortal2,
+		"tgtadm --lld iscsi --op new --mode portal --param portal="+TgtPortal2)
+}
+
 // RequireLIO requires the kernel LIO target (configfs) on the iSCSI lane.
 func RequireLIO(t testing.TB) {
 	t.Helper()

@@ -15,6 +15,16 @@ export GODEBUG=asyncpreemptoff=1
 up() { cut -d' ' -f1 /proc/uptime; }
 G0=$(up)
 
+# start_tgtd: tgtd on two loopback portals (a multipath volume's two
+# paths), its PID in /run/vmlane-tgtd.pid (a test restarts it).
+start_tgtd() {
+	tgtd --iscsi portal=127.0.0.1:3260 >> $SCRATCH/tgtd.log 2>&1 || return
+	local i
+	for i in $(seq 100); do tgtadm --op show --mode sys > /dev/null 2>&1 && break; sleep 0.1; done
+	tgtadm --lld iscsi --op new --mode portal --param portal=127.0.0.2:3260 || return
+	pgrep -x -o tgtd > /run/vmlane-tgtd.pid # the daemon, not its helper
+}
+
 setup() {
 	mount -t tmpfs -o mode=755 tmpfs /run
 	mkdir -p /run/lock /dev/pts /dev/shm $OUT
@@ -41,15 +51,20 @@ setup() {
 	sed -i -e 's/^node.session.initial_login_retry_max.*/node.session.initial_login_retry_max = 2/' \
 		-e 's/^node.conn\[0\].timeo.login_timeout.*/node.conn[0].timeo.login_timeout = 5/' /etc/iscsi/iscsid.conf
 	local t0; t0=$(up)
-	modprobe -a iscsi_tcp sd_mod loop bfq configfs iscsi_target_mod target_core_file target_core_iblock veth bridge || return
+	# dm_* for multipath volumes, nf_tables for the iptables rules that cut
+	# one of their paths.
+	modprobe -a iscsi_tcp sd_mod loop bfq configfs iscsi_target_mod target_core_file target_core_iblock veth bridge \
+		dm_multipath dm_round_robin dm_service_time nf_tables || return
 	STEPS="modprobe=$(awk -v a="$t0" -v b="$(up)" 'BEGIN{printf "%.1f", b-a}')s"
 	t0=$(up)
 	mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config || return
 	/lib/systemd/systemd-udevd --daemon >/dev/null 2>&1 || echo "vmlane: udevd failed"
-	tgtd --iscsi portal=127.0.0.1:3260 > $SCRATCH/tgtd.log 2>&1 || return
-	local i
-	for i in $(seq 100); do tgtadm --op show --mode sys > /dev/null 2>&1 && break; sleep 0.1; done
+	start_tgtd || return
 	iscsid || return
+	# dm-multipath with Debian's defaults (no multipath.conf: find_multipaths
+	# strict, so only the WWIDs cgrun adds get a map); its wwids file is in
+	# the guest's /etc overlay.
+	multipathd || return
 	STEPS="$STEPS udevd+tgtd+iscsid=$(awk -v a="$t0" -v b="$(up)" 'BEGIN{printf "%.1f", b-a}')s"
 }
 
@@ -87,7 +102,7 @@ G1=$(up)
 if [ $src != 0 ]; then
 	echo "vmlane: FAIL: guest setup failed"; rc=3
 else
-	echo "vmlane: guest ready: cgroup2 [$(cat /sys/fs/cgroup/cgroup.subtree_control)], tgtd 127.0.0.1:3260, iscsid"
+	echo "vmlane: guest ready: cgroup2 [$(cat /sys/fs/cgroup/cgroup.subtree_control)], tgtd 127.0.0.1:3260 127.0.0.2:3260, iscsid, multipathd"
 	if [ -s "$RUN/cmd" ]; then
 		. "$RUN/env"
 		(cd "$(cat "$RUN/cwd")" && exec bash "$RUN/cmd") 2>&1 | tee -a $OUT/test.log; rc=${PIPESTATUS[0]}
