@@ -15,6 +15,9 @@
 # Attach is timed alone, and the whole cycle (attach + detach). cgrun's
 # attach also sets node timeouts, checks the disk's identity, probes it with
 # blkid and runs e2fsck -p before mounting; the hand path does none of that.
+# A second volume on two portals (127.0.0.1 and 127.0.0.2, dm-multipath)
+# joins the rounds; then the stall of a writer on it while its active path
+# is cut is measured once.
 # Everything made here is removed on exit, failure included.
 #
 # Environment: CGRUN_BIN (required), ROUNDS=8, VOL=benchvol
@@ -34,7 +37,10 @@ now() { date +%s%N; }
 ms() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", (b - a) / 1e6}'; }
 
 IQN="" PORTAL="" LUN=""
-created=0
+created=0 created2=0
+VOL2=${VOL}-mp
+PORTAL2=127.0.0.2:3260 # the lane's tgtd listens on both loopback portals
+CUT=() # the iptables rules of a cut path, while one is cut
 
 cleanup() {
 	local rc=$?
@@ -43,6 +49,14 @@ cleanup() {
 	if [ -n "$IQN" ]; then
 		iscsiadm -m node -T "$IQN" -p "$PORTAL" --logout >/dev/null 2>&1
 		iscsiadm -m node -T "$IQN" -p "$PORTAL" -o delete >/dev/null 2>&1
+	fi
+	for r in "${CUT[@]}"; do iptables -D INPUT $r 2>/dev/null; done
+	if [ "$created2" = 1 ]; then
+		"$CGRUN" volume detach --user "$USER_ID" "$VOL2" >/dev/null 2>&1
+		"$CGRUN" volume detach --user stall "$VOL2" >/dev/null 2>&1
+		"$CGRUN" volume reconcile "$VOL2" >/dev/null 2>&1
+		"$CGRUN" volume unpublish "$VOL2" >/dev/null 2>&1
+		"$CGRUN" volume rm "$VOL2" >/dev/null || { echo "volume-attach: volume $VOL2 left behind" >&2; rc=1; }
 	fi
 	if [ "$created" = 1 ]; then
 		"$CGRUN" volume detach --user "$USER_ID" "$VOL" >/dev/null 2>&1
@@ -84,6 +98,9 @@ PORTAL=$(jq -r 'first(.. | objects | .portal? // empty)' <<<"$info")
 LUN=$(jq -r 'first(.. | objects | .lun? // empty)' <<<"$info")
 [ -n "$IQN" ] && [ -n "$PORTAL" ] && [ -n "$LUN" ] || die "cannot read iqn, portal, lun from: $info"
 FSTYPE=$(jq -r 'first(.. | objects | .fs? // empty)' <<<"$info")
+created2=1
+"$CGRUN" volume create --provision tgt --size 256M --portal "$PORTAL" --portal "$PORTAL2" "$VOL2" >/dev/null
+"$CGRUN" volume publish "$VOL2" >/dev/null
 
 # --- one cycle of each -------------------------------------------------------
 cgrun_cycle() {
@@ -92,6 +109,16 @@ cgrun_cycle() {
 	"$CGRUN" volume attach --user "$USER_ID" "$VOL" >/dev/null
 	t1=$(now)
 	"$CGRUN" volume detach --user "$USER_ID" "$VOL" >/dev/null
+	t2=$(now)
+	echo "$(ms "$t0" "$t1") $(ms "$t0" "$t2")"
+}
+
+mp_cycle() {
+	local t0 t1 t2
+	t0=$(now)
+	"$CGRUN" volume attach --user "$USER_ID" "$VOL2" >/dev/null
+	t1=$(now)
+	"$CGRUN" volume detach --user "$USER_ID" "$VOL2" >/dev/null
 	t2=$(now)
 	echo "$(ms "$t0" "$t1") $(ms "$t0" "$t2")"
 }
@@ -118,18 +145,51 @@ hand_cycle() {
 # Warm-up (not counted): cgrun's first attach makes the filesystem; one hand
 # cycle warms the page cache of iscsiadm and mount.
 cgrun_cycle >/dev/null
+mp_cycle >/dev/null
 hand_cycle >/dev/null
 
-: > "$WORK/cgrun" ; : > "$WORK/hand"
+: > "$WORK/cgrun" ; : > "$WORK/hand" ; : > "$WORK/mp"
 for r in $(seq "$ROUNDS"); do
-	# Alternate which goes first, so neither always follows the other.
-	if [ $((r % 2)) = 1 ]; then
-		cgrun_cycle >> "$WORK/cgrun"; hand_cycle >> "$WORK/hand"
-	else
-		hand_cycle >> "$WORK/hand"; cgrun_cycle >> "$WORK/cgrun"
-	fi
-	echo "volume-attach: round $r/$ROUNDS cgrun $(tail -1 "$WORK/cgrun") hand $(tail -1 "$WORK/hand") (attach, cycle ms)" >&2
+	# Rotate which goes first, so none always follows another.
+	case $((r % 3)) in
+	1) cgrun_cycle >> "$WORK/cgrun"; mp_cycle >> "$WORK/mp"; hand_cycle >> "$WORK/hand" ;;
+	2) mp_cycle >> "$WORK/mp"; hand_cycle >> "$WORK/hand"; cgrun_cycle >> "$WORK/cgrun" ;;
+	0) hand_cycle >> "$WORK/hand"; cgrun_cycle >> "$WORK/cgrun"; mp_cycle >> "$WORK/mp" ;;
+	esac
+	echo "volume-attach: round $r/$ROUNDS cgrun $(tail -1 "$WORK/cgrun") two paths $(tail -1 "$WORK/mp") hand $(tail -1 "$WORK/hand") (attach, cycle ms)" >&2
 done
+
+# --- the IO stall when the path carrying IO is cut ---------------------------
+# A writer on the multipath volume: 4 KiB O_DIRECT writes with fsync, each
+# timed; the path of the active path group is cut with iptables (both
+# directions) for 30 s, then restored. The stall is the longest write; the
+# reinstatement is the time from the restore until dm-multipath has every
+# path active again.
+staging=$("$CGRUN" volume attach --user stall "$VOL2")
+active=$("$CGRUN" volume inspect "$VOL2" | jq -r '.paths[] | select(.group == "active") | .portal')
+[ -n "$active" ] || die "no active path group on $VOL2"
+( i=0; while :; do s=$(now); dd if=/dev/zero of="$staging/w" bs=4k count=1 seek=$((i % 256)) oflag=direct conv=notrunc,fsync status=none || { echo "ERR"; exit 1; }; echo "$(ms "$s" "$(now)")"; i=$((i + 1)); done ) > "$WORK/writes" &
+writer=$!
+sleep 3
+host=${active%:*} port=${active##*:}
+CUT=("-d $host -p tcp --dport $port -j DROP" "-s $host -p tcp --sport $port -j DROP")
+for r in "${CUT[@]}"; do iptables -I INPUT $r; done
+sleep 30
+for r in "${CUT[@]}"; do iptables -D INPUT $r; done
+CUT=()
+t0=$(now); reinstated=""
+for i in $(seq 120); do
+	if [ "$("$CGRUN" volume inspect "$VOL2" | jq '[.paths[] | select(.dm == "active")] | length')" = 2 ]; then
+		reinstated=$(awk -v a="$t0" -v b="$(now)" 'BEGIN{printf "%.1f", (b - a) / 1e9}'); break
+	fi
+	sleep 0.5
+done
+kill "$writer"; wait "$writer" 2>/dev/null || true
+"$CGRUN" volume detach --user stall "$VOL2" >/dev/null
+grep -q ERR "$WORK/writes" && die "a write failed while $active was cut"
+writes=$(wc -l < "$WORK/writes")
+stall=$(sort -g "$WORK/writes" | tail -1 | awk '{printf "%.1f", $1 / 1000}')
+typical=$(sort -g "$WORK/writes" | awk '{v[NR] = $1} END {printf "%.1f", v[int((NR + 1) / 2)]}')
 
 # stats FILE COLUMN: median min max, in ms.
 stats() {
@@ -140,6 +200,8 @@ stats() {
 }
 read -r ca_med ca_min ca_max < <(stats "$WORK/cgrun" 1)
 read -r cc_med cc_min cc_max < <(stats "$WORK/cgrun" 2)
+read -r ma_med ma_min ma_max < <(stats "$WORK/mp" 1)
+read -r mc_med mc_min mc_max < <(stats "$WORK/mp" 2)
 read -r ha_med ha_min ha_max < <(stats "$WORK/hand" 1)
 read -r hc_med hc_min hc_max < <(stats "$WORK/hand" 2)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2fx", a / b}'; }
@@ -155,4 +217,10 @@ Hand path: iscsiadm -m node -o new, --login, sysfs poll every ${POLL}s, mount; d
 | cgrun volume attach / detach | $ca_med ms | $ca_min ms | $ca_max ms | $cc_med ms | $cc_min ms | $cc_max ms |
 | iscsiadm + mount by hand | $ha_med ms | $ha_min ms | $ha_max ms | $hc_med ms | $hc_min ms | $hc_max ms |
 | cgrun / hand | $(ratio "$ca_med" "$ha_med") | | | $(ratio "$cc_med" "$hc_med") | | |
+| cgrun, two paths (dm-multipath) | $ma_med ms | $ma_min ms | $ma_max ms | $mc_med ms | $mc_min ms | $mc_max ms |
+| two paths / one | $(ratio "$ma_med" "$ca_med") | | | $(ratio "$mc_med" "$cc_med") | | |
+
+Path failure: the portal of the active path group ($active) cut for 30 s under a writer of
+4 KiB O_DIRECT+fsync writes to the filesystem of the two-path volume: $writes writes, none failed;
+a write takes $typical ms (median), the longest (the IO stall) $stall s; every path active again $reinstated s after the restore.
 EOF

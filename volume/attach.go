@@ -196,12 +196,11 @@ func (m *Manager) loginStep(ctx context.Context, v *Volume, a *Attachment, n Nod
 			return err
 		}
 	}
-	for _, kv := range append(slices.Clip(nodeSettings), extra...) {
-		if err := m.iscsi.Update(ctx, n, kv[0], kv[1], false); err != nil {
-			return err
-		}
+	kv := chapSettings(creds)
+	for _, s := range append(slices.Clip(nodeSettings), extra...) {
+		kv[s[0]] = s[1]
 	}
-	if err := m.setCHAP(ctx, n, creds); err != nil {
+	if err := m.iscsi.SetRecord(ctx, n, kv); err != nil {
 		return err
 	}
 	if err := m.record(a, PhaseLogin); err != nil {
@@ -286,24 +285,21 @@ func readCHAP(c *CHAP) (*chapCreds, error) {
 	return cr, nil
 }
 
-// setCHAP writes the record's authentication settings; None clears CHAP
-// left in a reused record. The secrets go into the record's file (0600)
-// rather than through iscsiadm's argv, after the other keys: an
-// `iscsiadm -o update` keeps what the record holds.
-func (m *Manager) setCHAP(ctx context.Context, n NodeRef, c *chapCreds) error {
+// chapSettings are the record's authentication keys; None clears CHAP left
+// in a reused record. They go into the record's file (0600) with the other
+// settings, never through iscsiadm's argv.
+func chapSettings(c *chapCreds) map[string]string {
 	if c == nil {
-		return m.iscsi.Update(ctx, n, "node.session.auth.authmethod", "None", false)
+		return map[string]string{"node.session.auth.authmethod": "None"}
 	}
-	sets := [][2]string{{"node.session.auth.authmethod", "CHAP"}, {"node.session.auth.username", c.user}}
-	secrets := map[string]string{"node.session.auth.password": c.secret}
+	kv := map[string]string{
+		"node.session.auth.authmethod": "CHAP",
+		"node.session.auth.username":   c.user,
+		"node.session.auth.password":   c.secret,
+	}
 	if c.mutualUser != "" {
-		sets = append(sets, [2]string{"node.session.auth.username_in", c.mutualUser})
-		secrets["node.session.auth.password_in"] = c.mutualSecret
+		kv["node.session.auth.username_in"] = c.mutualUser
+		kv["node.session.auth.password_in"] = c.mutualSecret
 	}
-	for _, s := range sets {
-		if err := m.iscsi.Update(ctx, n, s[0], s[1], false); err != nil {
-			return err
-		}
-	}
-	return m.iscsi.SetSecrets(ctx, n, secrets)
+	return kv
 }

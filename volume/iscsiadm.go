@@ -35,7 +35,7 @@ func (n NodeRef) String() string { return n.IQN + " at " + n.Portal }
 type Iscsiadm struct {
 	Runner Runner
 	// NodeDir and LockDir are open-iscsi's node records and database
-	// lock (DefaultISCSINodeDir, DefaultISCSILockDir): SetSecrets writes
+	// lock (DefaultISCSINodeDir, DefaultISCSILockDir): SetRecord writes
 	// there rather than passing a secret in iscsiadm's argv.
 	NodeDir, LockDir string
 }
@@ -52,7 +52,7 @@ func (a Iscsiadm) NewNode(ctx context.Context, n NodeRef) error {
 
 // Update sets one key of the node record. A secret value never appears in
 // an error; it does appear in iscsiadm's argv, which any local user can
-// read: secrets go through SetSecrets.
+// read: secrets go through SetRecord.
 func (a Iscsiadm) Update(ctx context.Context, n NodeRef, key, value string, secret bool) error {
 	var secrets []string
 	if secret {

@@ -107,18 +107,20 @@ func TestAttachDetachSequence(t *testing.T) {
 	want := []string{
 		"iscsiadm -m node",
 		"iscsiadm -m node -T " + testIQN + " -p 127.0.0.1:3260 -I default -o new",
-		"iscsiadm -m node -T " + testIQN + " -p 127.0.0.1:3260 -I default -o update -n node.startup -v manual",
-		"iscsiadm -m node -T " + testIQN + " -p 127.0.0.1:3260 -I default -o update -n node.session.timeo.replacement_timeout -v 30",
-		"iscsiadm -m node -T " + testIQN + " -p 127.0.0.1:3260 -I default -o update -n node.session.err_timeo.abort_timeout -v 15",
-		"iscsiadm -m node -T " + testIQN + " -p 127.0.0.1:3260 -I default -o update -n node.session.initial_login_retry_max -v 2",
-		"iscsiadm -m node -T " + testIQN + " -p 127.0.0.1:3260 -I default -o update -n node.conn[0].timeo.login_timeout -v 10",
-		"iscsiadm -m node -T " + testIQN + " -p 127.0.0.1:3260 -I default -o update -n node.session.auth.authmethod -v None",
 		"iscsiadm -m node -T " + testIQN + " -p 127.0.0.1:3260 -I default --login",
 		"blkid -p -o export " + n.root + "/dev/sda",
 		"mkfs.ext4 -q -F " + n.root + "/dev/sda",
 	}
 	if got := n.r.joined(); got != strings.Join(want, "\n") {
 		t.Fatalf("attach commands:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+	// the settings went into the record in one rewrite, under iscsiadm's lock
+	rec, _ := os.ReadFile(filepath.Join(n.root, "nodes", testIQN, "127.0.0.1,3260"))
+	for _, kv := range []string{"node.startup = manual", "node.session.timeo.replacement_timeout = 30", "node.session.err_timeo.abort_timeout = 15",
+		"node.session.initial_login_retry_max = 2", "node.conn[0].timeo.login_timeout = 10", "node.session.auth.authmethod = None"} {
+		if !strings.Contains(string(rec), "\n"+kv+"\n") {
+			t.Errorf("record lacks %q:\n%s", kv, rec)
+		}
 	}
 	st, _ := os.Stat(filepath.Join(m.Store().Dir, "data", "attach.json"))
 	if st.Mode().Perm() != 0o600 {
@@ -313,7 +315,7 @@ func TestCHAPSecretNeverStoredOrShown(t *testing.T) {
 	}
 	rec := filepath.Join(n.root, "nodes", testIQN, "127.0.0.1,3260")
 	b, err := os.ReadFile(rec)
-	if err != nil || !strings.Contains(string(b), "node.session.auth.password = "+secret+"\n# END RECORD\n") {
+	if err != nil || !strings.Contains(string(b), "node.session.auth.password = "+secret+"\n") || !strings.HasSuffix(string(b), "\n# END RECORD\n") {
 		t.Fatalf("record %q: %v", b, err)
 	}
 	if fi, _ := os.Stat(rec); fi.Mode().Perm() != 0o600 {

@@ -103,6 +103,11 @@ func (n *mpNode) respond(c Cmd) ([]byte, error) {
 		return []byte("pid 42 idle\n"), nil
 	case c.Name == "iscsiadm" && a == "-m node":
 		return nil, exitErr(c, 21, "iscsiadm: No records found")
+	case c.Name == "iscsiadm" && strings.HasSuffix(a, "-o new"):
+		rec := "# BEGIN RECORD 2.1.8\nnode.name = " + testIQN + "\niface.iscsi_ifacename = default\n# END RECORD\n"
+		writeFile(n.t, n.root, "nodes/"+testIQN+"/"+strings.Replace(n.portals[idx], ":", ",", 1), rec)
+	case c.Name == "iscsiadm" && strings.HasSuffix(a, "-o delete"):
+		os.Remove(filepath.Join(n.root, "nodes/"+testIQN+"/"+strings.Replace(n.portals[idx], ":", ",", 1)))
 	case c.Name == "iscsiadm" && strings.HasSuffix(a, "--login"):
 		sid := idx + 1
 		fakeSession(n.t, n.root, sid, testIQN, 1, n.disk(idx), n.wwids[idx], fmt.Sprintf("8:%d", 16*idx))
@@ -170,9 +175,15 @@ func TestMultipathAttachDetach(t *testing.T) {
 	if e.Device != filepath.Join(n.root, "dev/dm-0") || e.Major != 254 || e.Minor != 0 {
 		t.Fatalf("exposure %+v", e)
 	}
+	for _, p := range []string{"127.0.0.1,3260", "127.0.0.2,3260"} {
+		rec, _ := os.ReadFile(filepath.Join(n.root, "nodes", testIQN, p))
+		for _, kv := range []string{"node.session.timeo.replacement_timeout = 5", "node.conn[0].timeo.noop_out_interval = 5", "node.startup = manual"} {
+			if !strings.Contains(string(rec), "\n"+kv+"\n") {
+				t.Errorf("record of %s lacks %q:\n%s", p, kv, rec)
+			}
+		}
+	}
 	for _, want := range []string{
-		"-p 127.0.0.1:3260 -I default -o update -n node.session.timeo.replacement_timeout -v 5",
-		"-p 127.0.0.2:3260 -I default -o update -n node.session.timeo.replacement_timeout -v 5",
 		"-p 127.0.0.2:3260 -I default --login",
 		"multipath -a " + n.root + "/dev/sda\nmultipath " + n.root + "/dev/sda",
 	} {

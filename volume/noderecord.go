@@ -23,18 +23,19 @@ const (
 	DefaultISCSILockDir = "/run/lock/iscsi"
 )
 
-// iscsiLockWait is how long SetSecrets waits for iscsiadm's lock before it
+// iscsiLockWait is how long SetRecord waits for iscsiadm's lock before it
 // takes it over, as iscsiadm itself does (3000 tries 10 ms apart): a
 // holder that was killed leaves its lock behind.
 var iscsiLockWait = 30 * time.Second
 
-// SetSecrets writes secret keys (node.session.auth.password and
-// password_in) into the node record's file itself, under iscsiadm's own
-// database lock, so that a secret never is an argument of a process
-// (`iscsiadm -o update -v SECRET` is readable by every local user through
-// /proc/PID/cmdline). The record must exist (NewNode); it is rewritten
-// 0600 by a rename, as iscsiadm keeps it.
-func (a Iscsiadm) SetSecrets(ctx context.Context, n NodeRef, kv map[string]string) error {
+// SetRecord writes keys into the node record's file itself, under
+// iscsiadm's own database lock, as `iscsiadm -o update` would one key per
+// process: the settings of an attach in one rewrite instead of a dozen
+// execs, and secrets (node.session.auth.password and password_in) that
+// never are an argument of a process (`iscsiadm -o update -v SECRET` is
+// readable by every local user through /proc/PID/cmdline). The record must
+// exist (NewNode); it is rewritten 0600 by a rename, as iscsiadm keeps it.
+func (a Iscsiadm) SetRecord(ctx context.Context, n NodeRef, kv map[string]string) error {
 	nodeDir, lockDir := a.NodeDir, a.LockDir
 	if nodeDir == "" {
 		nodeDir = DefaultISCSINodeDir

@@ -9,10 +9,10 @@ import (
 	"time"
 )
 
-// SetSecrets replaces the keys (and drops their _length companions) inside
+// SetRecord replaces the keys (and drops their _length companions) inside
 // the record, keeps every other line, leaves the file 0600 and releases
 // iscsiadm's lock; it waits for a lock another process holds.
-func TestSetSecretsRewritesRecord(t *testing.T) {
+func TestSetRecordRewritesRecord(t *testing.T) {
 	root := t.TempDir()
 	n := NodeRef{IQN: "iqn.2024-01.a:b", Portal: "10.0.0.1:3260"}
 	dir := filepath.Join(root, "nodes", n.IQN, "10.0.0.1,3260,1")
@@ -35,7 +35,7 @@ func TestSetSecretsRewritesRecord(t *testing.T) {
 	}
 	go func() { time.Sleep(200 * time.Millisecond); os.Remove(held) }()
 	start := time.Now()
-	err := a.SetSecrets(context.Background(), n, map[string]string{"node.session.auth.password": "newsecret12345", "node.session.auth.password_in": "mutualsecret123"})
+	err := a.SetRecord(context.Background(), n, map[string]string{"node.session.auth.password": "newsecret12345", "node.session.auth.password_in": "mutualsecret123"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestSetSecretsRewritesRecord(t *testing.T) {
 
 // A lock whose holder died is taken over after iscsiadm's own wait; a
 // record that does not exist is ErrNotFound, and nothing is created.
-func TestSetSecretsStaleLockAndMissingRecord(t *testing.T) {
+func TestSetRecordStaleLockAndMissingRecord(t *testing.T) {
 	defer func(d time.Duration) { iscsiLockWait = d }(iscsiLockWait)
 	iscsiLockWait = 100 * time.Millisecond
 	root := t.TempDir()
@@ -68,7 +68,7 @@ func TestSetSecretsStaleLockAndMissingRecord(t *testing.T) {
 	_ = os.MkdirAll(a.LockDir, 0o755)
 	_ = os.WriteFile(filepath.Join(a.LockDir, "lock.write"), nil, 0o644)
 	n := NodeRef{IQN: "iqn.2024-01.a:b", Portal: "10.0.0.1:3260"}
-	err := a.SetSecrets(context.Background(), n, map[string]string{"node.session.auth.password": "x"})
+	err := a.SetRecord(context.Background(), n, map[string]string{"node.session.auth.password": "x"})
 	if err == nil || !strings.Contains(err.Error(), "not found") {
 		t.Fatalf("missing record: %v", err)
 	}
