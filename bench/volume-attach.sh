@@ -103,25 +103,18 @@ created2=1
 "$CGRUN" volume publish "$VOL2" >/dev/null
 
 # --- one cycle of each -------------------------------------------------------
+# cgrun_cycle [VOLUME]: attach and detach $VOL (or VOLUME) once.
 cgrun_cycle() {
-	local t0 t1 t2
+	local t0 t1 t2 vol=${1:-$VOL}
 	t0=$(now)
-	"$CGRUN" volume attach --user "$USER_ID" "$VOL" >/dev/null
+	"$CGRUN" volume attach --user "$USER_ID" "$vol" >/dev/null
 	t1=$(now)
-	"$CGRUN" volume detach --user "$USER_ID" "$VOL" >/dev/null
+	"$CGRUN" volume detach --user "$USER_ID" "$vol" >/dev/null
 	t2=$(now)
 	echo "$(ms "$t0" "$t1") $(ms "$t0" "$t2")"
 }
 
-mp_cycle() {
-	local t0 t1 t2
-	t0=$(now)
-	"$CGRUN" volume attach --user "$USER_ID" "$VOL2" >/dev/null
-	t1=$(now)
-	"$CGRUN" volume detach --user "$USER_ID" "$VOL2" >/dev/null
-	t2=$(now)
-	echo "$(ms "$t0" "$t1") $(ms "$t0" "$t2")"
-}
+mp_cycle() { cgrun_cycle "$VOL2"; }
 
 hand_cycle() {
 	local t0 t1 t2 d="" i

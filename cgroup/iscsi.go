@@ -19,28 +19,36 @@ type ISCSI struct {
 
 func probeISCSI(c *config, kernel string) ISCSI {
 	var s ISCSI
-	if p, err := c.lookPath("iscsiadm"); err == nil {
-		s.Iscsiadm = p
-	}
-	s.ModuleLoaded = exists(filepath.Join(c.sysfs, "module/iscsi_tcp")) ||
-		exists(filepath.Join(c.sysfs, "class/iscsi_transport/tcp"))
-	if kernel != "" {
-		s.ModuleLoadable = moduleListed(filepath.Join(c.modules, kernel), "iscsi_tcp")
-	}
-	s.IscsidRunning = processRunning(c.procfs, "iscsid")
 	var missing []string
-	if s.Iscsiadm == "" {
-		missing = append(missing, "no iscsiadm (apt-get install open-iscsi)")
-	}
-	if !s.ModuleLoaded && !s.ModuleLoadable {
-		missing = append(missing, "no iscsi_tcp kernel module (neither loaded nor in modules of "+kernel+")")
-	}
-	if !s.IscsidRunning {
-		missing = append(missing, "iscsid not running")
-	}
+	s.Iscsiadm, s.ModuleLoaded, s.ModuleLoadable, s.IscsidRunning, missing = probeStack(c, kernel,
+		"iscsiadm", "open-iscsi", "iscsi_tcp", "class/iscsi_transport/tcp", "iscsid", "")
 	s.Usable = len(missing) == 0
 	s.Reason = strings.Join(missing, "; ")
 	return s
+}
+
+// probeStack looks for a kernel storage stack's command (from Debian's
+// package pkg), its module (loaded: /sys/module/MODULE or sysfs path also;
+// loadable: listed for kernel) and its daemon, and says what is missing.
+func probeStack(c *config, kernel, cmd, pkg, module, also, daemon, why string) (path string, loaded, loadable, running bool, missing []string) {
+	if p, err := c.lookPath(cmd); err == nil {
+		path = p
+	}
+	loaded = exists(filepath.Join(c.sysfs, "module", module)) || (also != "" && exists(filepath.Join(c.sysfs, also)))
+	if kernel != "" {
+		loadable = moduleListed(filepath.Join(c.modules, kernel), module)
+	}
+	running = processRunning(c.procfs, daemon)
+	if path == "" {
+		missing = append(missing, "no "+cmd+" (apt-get install "+pkg+")")
+	}
+	if !loaded && !loadable {
+		missing = append(missing, "no "+module+" kernel module (neither loaded nor in modules of "+kernel+")")
+	}
+	if !running {
+		missing = append(missing, daemon+" not running"+why)
+	}
+	return path, loaded, loadable, running, missing
 }
 
 // Multipath says whether multipath volumes (several portals assembled by
@@ -56,24 +64,9 @@ type Multipath struct {
 
 func probeMultipath(c *config, kernel string) Multipath {
 	var s Multipath
-	if p, err := c.lookPath("multipath"); err == nil {
-		s.Multipath = p
-	}
-	s.ModuleLoaded = exists(filepath.Join(c.sysfs, "module/dm_multipath"))
-	if kernel != "" {
-		s.ModuleLoadable = moduleListed(filepath.Join(c.modules, kernel), "dm_multipath")
-	}
-	s.MultipathdAlive = processRunning(c.procfs, "multipathd")
 	var missing []string
-	if s.Multipath == "" {
-		missing = append(missing, "no multipath command (apt-get install multipath-tools)")
-	}
-	if !s.ModuleLoaded && !s.ModuleLoadable {
-		missing = append(missing, "no dm_multipath kernel module (neither loaded nor in modules of "+kernel+")")
-	}
-	if !s.MultipathdAlive {
-		missing = append(missing, "multipathd not running (failed paths would never be reinstated)")
-	}
+	s.Multipath, s.ModuleLoaded, s.ModuleLoadable, s.MultipathdAlive, missing = probeStack(c, kernel,
+		"multipath", "multipath-tools", "dm_multipath", "", "multipathd", " (failed paths would never be reinstated)")
 	s.Usable = len(missing) == 0
 	s.Reason = strings.Join(missing, "; ")
 	return s

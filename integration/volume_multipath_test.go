@@ -81,6 +81,17 @@ func waitAcks(t *testing.T, c *testutil.Cgrun, id string, n int, within time.Dur
 	}
 }
 
+// stopWriter kills the writer, removes its container (which detaches the
+// volume) and returns how many records it acknowledged.
+func stopWriter(t *testing.T, c *testutil.Cgrun, id string) int {
+	t.Helper()
+	mustRun(t, c.Cmd("kill", id), "kill")
+	mustRun(t, c.Cmd("wait", id), "wait")
+	acked := len(acks(t, c, id))
+	mustRun(t, c.Cmd("rm", id), "rm")
+	return acked
+}
+
 // maxGap is the longest wait between two acknowledgements after uptime from.
 func maxGap(ups []float64, from float64) float64 {
 	gap := 0.0
@@ -279,10 +290,7 @@ func TestVolumeMultipathFailover(t *testing.T) {
 		t.Fatalf("the writer stalled %.1f s after the cut", stall)
 	}
 
-	mustRun(t, c.Cmd("kill", id), "kill")
-	mustRun(t, c.Cmd("wait", id), "wait")
-	acked := len(acks(t, c, id))
-	mustRun(t, c.Cmd("rm", id), "rm")
+	acked := stopWriter(t, c, id)
 	e.detached("mp", iqn)
 	assertNoMultipath(t)
 	verifyRecords(t, c, "mp", acked)
@@ -334,10 +342,7 @@ func TestVolumeTgtRestart(t *testing.T) {
 		t.Fatalf("path after the restart: %+v", st)
 	}
 
-	mustRun(t, c.Cmd("kill", id), "kill")
-	mustRun(t, c.Cmd("wait", id), "wait")
-	acked := len(acks(t, c, id))
-	mustRun(t, c.Cmd("rm", id), "rm")
+	acked := stopWriter(t, c, id)
 	e.detached("single", iqn)
 	verifyRecords(t, c, "single", acked)
 	e.detached("single", iqn)
@@ -429,28 +434,7 @@ func TestVolumeMultipathCrash(t *testing.T) {
 			settled(t)
 		})
 	}
-	for i, step := range []string{"map-gone", "disk-gone"} {
-		t.Run("detach-"+step, func(t *testing.T) {
-			staging := e.must("attach", "--user", "c1", "mpc")
-			if i > 0 {
-				if b, err := os.ReadFile(filepath.Join(staging, "f")); err != nil || string(b) != strconv.Itoa(i-1) {
-					t.Fatalf("after the last crash the volume holds %q (%v), want %d", b, err, i-1)
-				}
-			}
-			if err := os.WriteFile(filepath.Join(staging, "f"), []byte(strconv.Itoa(i)), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			if !pauseAndKill(t, e.cmd("detach", "--user", "c1", "--pause-after", step, "mpc"), step) {
-				t.Fatal("detach ended before " + step)
-			}
-			if i%2 == 0 {
-				e.must("reconcile")
-			} else {
-				e.must("detach", "--user", "c1", "mpc")
-			}
-			settled(t)
-		})
-	}
+	e.crashDetachRounds(t, "mpc", []string{"map-gone", "disk-gone"}, settled)
 }
 
 // A target that redirects the login (iSCSI Login Response "target moved

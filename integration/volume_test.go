@@ -438,9 +438,23 @@ func TestVolumeCrashMidDetach(t *testing.T) {
 	e.must("create", "--provision", "tgt", "--size", "16m", "crashd")
 	iqn := e.iqn("crashd")
 	e.must("publish", "crashd")
-	for i, step := range []string{"detach", "unmounted", "disk-gone", "logged-out"} {
+	e.crashDetachRounds(t, "crashd", []string{"detach", "unmounted", "disk-gone", "logged-out"}, func(t *testing.T) {
+		e.assertNoTrace(iqn)
+		if v := e.inspect("crashd"); v["attachment"] != nil {
+			t.Fatalf("attach state left: %v", v["attachment"])
+		}
+	})
+}
+
+// crashDetachRounds runs one subtest per step: attach name, check the
+// previous round's file, write this round's, SIGKILL a detach paused after
+// step, then finish it by reconcile (even rounds) or detach (odd ones) and
+// check with settled that nothing is left.
+func (e *volEnv) crashDetachRounds(t *testing.T, name string, steps []string, settled func(*testing.T)) {
+	t.Helper()
+	for i, step := range steps {
 		t.Run(step, func(t *testing.T) {
-			staging := e.must("attach", "--user", "c1", "crashd")
+			staging := e.must("attach", "--user", "c1", name)
 			if i > 0 {
 				b, err := os.ReadFile(filepath.Join(staging, "f"))
 				if err != nil || string(b) != strconv.Itoa(i-1) {
@@ -450,18 +464,15 @@ func TestVolumeCrashMidDetach(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(staging, "f"), []byte(strconv.Itoa(i)), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if !pauseAndKill(t, e.cmd("detach", "--user", "c1", "--pause-after", step, "crashd"), step) {
+			if !pauseAndKill(t, e.cmd("detach", "--user", "c1", "--pause-after", step, name), step) {
 				t.Fatal("detach ended before " + step)
 			}
 			if i%2 == 0 {
 				e.must("reconcile")
 			} else {
-				e.must("detach", "--user", "c1", "crashd")
+				e.must("detach", "--user", "c1", name)
 			}
-			e.assertNoTrace(iqn)
-			if v := e.inspect("crashd"); v["attachment"] != nil {
-				t.Fatalf("attach state left: %v", v["attachment"])
-			}
+			settled(t)
 		})
 	}
 }
