@@ -492,3 +492,56 @@ func TestVolumeLoginRedirect(t *testing.T) {
 	}
 	e.must("detach", "--user", "c2", "redir")
 }
+
+// The kernel LIO target listening on two portals, a block-mode volume: the
+// attach prints the multipath map's device node, a container reads and
+// writes it through its own device node, the data is there after a
+// re-attach, and rm leaves no LIO target, map or WWID.
+func TestVolumeMultipathLIOBlock(t *testing.T) {
+	testutil.RequireMultipath(t)
+	if testutil.InVM() {
+		_ = exec.Command("modprobe", "-a", "iscsi_target_mod", "target_core_file").Run()
+		_ = os.Mkdir("/sys/kernel/config/target/iscsi", 0o755)
+	}
+	testutil.RequireLIO(t)
+	e, c := runVolEnv(t)
+	t.Cleanup(func() { assertNoMultipath(t) })
+	host2, _, _ := net.SplitHostPort(testutil.TgtPortal2)
+	second := net.JoinHostPort(host2, "3261")
+	e.must("create", "--provision", "lio", "--mode", "block", "--size", "16m", "--portal", lioPortal, "--portal", second, "lmp")
+	e.must("publish", "lmp")
+	iqn := e.iqn("lmp")
+	for _, p := range []string{lioPortal, second} {
+		if _, err := os.Stat(filepath.Join("/sys/kernel/config/target/iscsi", iqn, "tpgt_1/np", p)); err != nil {
+			t.Fatalf("LIO does not listen on %s: %v", p, err)
+		}
+	}
+	out := strings.Fields(e.must("attach", "--user", "c1", "lmp"))
+	if len(out) != 2 || !strings.HasPrefix(out[0], "/dev/dm-") {
+		t.Fatalf("attach printed %q, want the map's device node", out)
+	}
+	uuid, _ := os.ReadFile(filepath.Join("/sys/block", filepath.Base(out[0]), "dm/uuid"))
+	if !strings.HasPrefix(string(uuid), "mpath-") {
+		t.Fatalf("%s is not a multipath map: uuid %q", out[0], uuid)
+	}
+	if ps := e.paths("lmp"); len(ps) != 2 || ps[0].DM != "active" || ps[1].DM != "active" {
+		t.Fatalf("paths %+v", ps)
+	}
+	e.must("detach", "--user", "c1", "lmp")
+	assertNoMultipath(t)
+
+	// a container writes the raw device through the map, another reads it
+	mustRun(t, c.Run([]string{"--rm", "-v", "lmp:/dev/xvdb"}, "sh", "-c",
+		"printf 'through dm-multipath' | dd of=/dev/xvdb bs=512 conv=sync,fsync 2>/dev/null"), "writer")
+	e.detached("lmp", iqn)
+	if got := mustRun(t, c.Run([]string{"--rm", "-v", "lmp:/dev/xvdb:ro"}, "dd", "if=/dev/xvdb", "bs=20", "count=1"), "reader"); got != "through dm-multipath" {
+		t.Fatalf("read back %q", got)
+	}
+	e.detached("lmp", iqn)
+	assertNoMultipath(t)
+	e.must("unpublish", "lmp")
+	e.must("rm", "lmp")
+	if _, err := os.Stat("/sys/kernel/config/target/iscsi/" + iqn); err == nil {
+		t.Fatal("LIO target left after rm")
+	}
+}
