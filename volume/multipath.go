@@ -335,6 +335,10 @@ func (m *Manager) stagePaths(ctx context.Context, v *Volume, a *Attachment) (str
 			return "", fmt.Errorf("path %s: %w", a.Paths[i].Node.Portal, err)
 		}
 	}
+	// The WWID multipath will add, recorded before it is added: a crash
+	// between `multipath -a` and the map leaves it in the wwids file, and
+	// the teardown forgets what the attachment names.
+	a.WWID = expectedWWID(v.Identity)
 	if err := m.record(a, PhaseMultipath); err != nil {
 		return "", err
 	}
@@ -350,6 +354,18 @@ func (m *Manager) stagePaths(ctx context.Context, v *Volume, a *Attachment) (str
 		return "", fmt.Errorf("%w: map %s: %v", ErrMultipath, mp.Name, err)
 	}
 	return mp.Dev, nil
+}
+
+// expectedWWID is the WWID multipath-tools gives a disk of identity id
+// (udev's ID_SERIAL: "3" and the hex digits of the NAA designator, which
+// the kernel's wwid spells "naa." and the same digits), or "" for another
+// kind of designator.
+func expectedWWID(identity string) string {
+	id, _, _ := strings.Cut(identity, " ")
+	if hex, ok := strings.CutPrefix(id, "naa."); ok && hex != "" {
+		return "3" + strings.ToLower(hex)
+	}
+	return ""
 }
 
 // removeMaps takes down the multipath map of a's paths: waits until

@@ -125,7 +125,7 @@ func (n *mpNode) respond(c Cmd) ([]byte, error) {
 		removeSession(n.root, idx+1, n.disk(idx))
 		os.RemoveAll(filepath.Join(n.root, fmt.Sprintf("sys/class/iscsi_connection/connection%d:0", idx+1)))
 	case c.Name == "multipath" && len(c.Args) == 2 && c.Args[0] == "-a":
-		writeFile(n.t, n.root, "etc/multipath/wwids", "/3"+n.wwids[0]+"/\n")
+		writeFile(n.t, n.root, "etc/multipath/wwids", "/3"+strings.TrimPrefix(n.wwids[0], "naa.")+"/\n")
 	case c.Name == "multipath" && len(c.Args) == 2 && c.Args[0] == "-w":
 		writeFile(n.t, n.root, "etc/multipath/wwids", "")
 	case c.Name == "multipath" && len(c.Args) == 2 && c.Args[0] == "-f":
@@ -134,10 +134,10 @@ func (n *mpNode) respond(c Cmd) ([]byte, error) {
 			os.RemoveAll(filepath.Join(n.root, "sys/block", n.disk(i), "holders"))
 		}
 	case c.Name == "multipath" && len(c.Args) == 1:
-		if b, _ := os.ReadFile(wwidsFile); !strings.Contains(string(b), n.wwids[0]) {
+		w := "3" + strings.TrimPrefix(n.wwids[0], "naa.")
+		if b, _ := os.ReadFile(wwidsFile); !strings.Contains(string(b), w) {
 			return nil, exitErr(c, 1, "not a known WWID")
 		}
-		w := "3" + n.wwids[0]
 		writeFile(n.t, n.root, "sys/block/dm-0/dev", "254:0\n")
 		writeFile(n.t, n.root, "sys/block/dm-0/dm/uuid", "mpath-"+w+"\n")
 		writeFile(n.t, n.root, "sys/block/dm-0/dm/name", w+"\n")
@@ -192,7 +192,7 @@ func TestMultipathAttachDetach(t *testing.T) {
 		}
 	}
 	a, _ := m.Store().Attachment("data")
-	if a.Map != "3naa.600a" || a.WWID != "3naa.600a" || a.Disk != "dm-0" || len(a.Paths) != 2 || a.Paths[1].Disk != "sdb" {
+	if a.Map != "3600a" || a.WWID != "3600a" || a.Disk != "dm-0" || len(a.Paths) != 2 || a.Paths[1].Disk != "sdb" {
 		t.Fatalf("attachment %+v", a)
 	}
 	paths, err := m.Paths(ctx, "data")
@@ -204,7 +204,7 @@ func TestMultipathAttachDetach(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := n.r.joined()
-	iw, iflush, idel := strings.Index(got, "multipath -w 3naa.600a"), strings.Index(got, "multipath -f 3naa.600a"), strings.Index(got, "--logout")
+	iw, iflush, idel := strings.Index(got, "multipath -w 3600a"), strings.Index(got, "multipath -f 3600a"), strings.Index(got, "--logout")
 	if iw < 0 || iflush < iw || idel < iflush {
 		t.Fatalf("detach: forget, flush the map, then log out:\n%s", got)
 	}
@@ -230,6 +230,33 @@ func TestMultipathRefusesDifferentWWIDs(t *testing.T) {
 	}
 	if a, _ := m.Store().Attachment("data"); a != nil {
 		t.Fatalf("attach state left: %+v", a)
+	}
+}
+
+// A crash between `multipath -a` and the map: the WWID recorded before it
+// was added is forgotten by the reconcile.
+func TestMultipathReconcileAfterWWIDAdded(t *testing.T) {
+	n := newMPNode(t, "naa.600a", "naa.600a")
+	m := n.manager(t, &fakeMounter{})
+	m.opts.AfterStep = func(p Phase) {
+		if p == PhaseMultipath {
+			panic("crash")
+		}
+	}
+	func() {
+		defer func() { _ = recover() }()
+		_, _ = m.Attach(context.Background(), "data", "c1", false)
+	}()
+	m.opts.AfterStep = nil
+	if a, _ := m.Store().Attachment("data"); a == nil || a.WWID != "3600a" {
+		t.Fatalf("the WWID was not recorded before multipath -a: %+v", a)
+	}
+	_, _ = n.respond(Cmd{Name: "multipath", Args: []string{"-a", "/dev/sda"}}) // the dead process's last act
+	if err := m.Reconcile(context.Background(), "data", nil); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(n.root, "etc/multipath/wwids")); strings.Contains(string(b), "600a") || len(n.logged) != 0 {
+		t.Fatalf("left: wwids %q sessions %v\n%s", b, n.logged, n.r.joined())
 	}
 }
 
