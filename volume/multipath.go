@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -39,15 +38,10 @@ func (mp Multipath) run(ctx context.Context, name string, args ...string) ([]byt
 	return mp.Runner.Run(ctx, Cmd{Name: name, Args: args})
 }
 
-// Usable says why multipath volumes cannot attach here, or nil: the
-// multipath command and a multipathd that answers (without it a failed
-// path is never reinstated).
+// Usable says why multipath volumes cannot attach here, or nil: a
+// multipathd that answers (without it a failed path is never reinstated;
+// it comes with the multipath command, in Debian's multipath-tools).
 func (mp Multipath) Usable(ctx context.Context) error {
-	if _, ok := mp.Runner.(ExecRunner); ok {
-		if _, err := exec.LookPath("multipath"); err != nil {
-			return fmt.Errorf("%w: no multipath command (Debian's multipath-tools)", ErrMultipath)
-		}
-	}
 	out, err := mp.run(ctx, "multipathd", "show", "daemon")
 	if err != nil {
 		return fmt.Errorf("%w: multipathd does not answer (start it: multipathd, or systemctl start multipathd): %v", ErrMultipath, err)
