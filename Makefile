@@ -50,7 +50,7 @@ $(BIN): $(shell find cmd spec blkio cgroup volume container image internal logs 
 # container's init when it lies beside cgrun (package container/initexec).
 # Static, as runc's releases are (libseccomp.a from libseccomp-dev; netgo and
 # osusergo keep glibc's NSS out): no dynamic loader in any container's start.
-$(INIT_BIN): $(shell find cmd/cgrun-init container/initexec -name '*.go' -not -name '*_test.go' -o -name '*.[ch]' 2>/dev/null) go.mod go.sum
+$(INIT_BIN): $(shell find cmd/cgrun-init container/initexec container/seccompcache -name '*.go' -not -name '*_test.go' -o -name '*.[ch]' 2>/dev/null) go.mod go.sum
 	@mkdir -p bin
 	$(GO) build -buildvcs=auto -trimpath -tags $(TAGS),netgo,osusergo -ldflags '-s -w -extldflags=-static' -o $@ ./cmd/cgrun-init
 
@@ -87,7 +87,7 @@ test-unit: image
 # minimizes a new input, which go test reports as "context deadline
 # exceeded"; the seed corpora already run as plain tests in test-unit).
 FUZZTIME ?= 20000x
-FUZZ_PKGS := ./spec ./blkio ./cmd/cgrun ./image ./volume ./network ./container
+FUZZ_PKGS := ./spec ./blkio ./cmd/cgrun ./image ./volume ./network ./container ./container/seccompcache
 test-fuzz:
 	@mkdir -p $(BUILD)
 	@for pkg in $(FUZZ_PKGS); do for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \

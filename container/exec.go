@@ -59,7 +59,10 @@ func (r *Runtime) Exec(id string, p *specs.Process, pio IO) (*Exec, error) {
 		held.drop()
 		return nil, &StartError{Code: 125, Err: fmt.Errorf("become subreaper: %w", err)}
 	}
-	if err := lc.Run(lp); err != nil {
+	bpf := compiledSeccomp(r.Store, lc.Config().Seccomp)
+	err = lc.Run(lp)
+	_ = bpf.Close()
+	if err != nil {
 		held.drop()
 		if pids.nearlyFull() { // full included
 			return nil, pids.refusal(id)

@@ -10,9 +10,11 @@ import (
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"github.com/opencontainers/runc/libcontainer/specconv"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/cgrun/cgrun/cgroup/warm"
+	"github.com/cgrun/cgrun/container/seccompcache"
 	"github.com/cgrun/cgrun/internal/flock"
 )
 
@@ -103,7 +105,10 @@ func (run *Running) start(id string, pio IO) error {
 		return err
 	}
 	proc.Init = true
-	if err := lc.Start(proc); err != nil {
+	bpf := compiledSeccomp(run.rt.Store, cfg.Seccomp)
+	err = lc.Start(proc)
+	_ = bpf.Close()
+	if err != nil {
 		return classifyStartError(err)
 	}
 	run.proc = proc
@@ -132,6 +137,17 @@ func (run *Running) start(id string, pio IO) error {
 		run.rt.afterStep("running")
 	}
 	return err
+}
+
+// compiledSeccomp is the filter s compiled once for every init that
+// builds it (package seccompcache), held while an init starts: nil when
+// there is none to hand over, and the init generates it itself.
+func compiledSeccomp(st *Store, s *configs.Seccomp) *os.File {
+	f, err := seccompcache.ForInit(st.Root(), s)
+	if err != nil {
+		logrus.Debugf("seccomp filter not precompiled: %v", err)
+	}
+	return f
 }
 
 // libcontainerConfig converts the recorded spec: the one way from OCI to

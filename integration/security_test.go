@@ -1,12 +1,14 @@
 package integration
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/cgrun/cgrun/container/seccompcache"
 	"github.com/cgrun/cgrun/integration/testutil"
 )
 
@@ -186,5 +188,115 @@ func TestSpecConfinedAsRun(t *testing.T) {
 	}
 	if !strings.Contains(viaRun.Stdout, "keyctl EPERM") || !strings.Contains(viaRun.Stdout, "unshare ok") {
 		t.Errorf("cgrun run --cap-add SYS_ADMIN: %s", viaRun.Stdout)
+	}
+}
+
+// TestSeccompCompiledOnce (both lanes): the default profile's filter is
+// compiled once per state root and init binary (package seccompcache), and
+// a container's init loads the program handed to it only when the
+// libseccomp calls that built its own filter are the entry's. Proven with
+// forged entries at the default profile's key: its transcript with the
+// program of a profile that refuses mkdir makes a default container refuse
+// mkdir (the init loaded what it was handed); the other profile's whole
+// entry does not (another transcript: the init generates its own); an
+// entry others may write is compiled again.
+func TestSeccompCompiledOnce(t *testing.T) {
+	c := testutil.NewCgrun(t)
+	initBin := filepath.Join(filepath.Dir(c.Bin), "cgrun-init")
+	_, err := os.Stat(initBin)
+	testutil.Require(t, err == nil, "no cgrun-init beside "+c.Bin, "make build")
+	cache := filepath.Join(c.Root, seccompcache.Dir)
+	entries := func() map[string][]byte {
+		t.Helper()
+		ents, err := os.ReadDir(cache)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]byte{}
+		for _, e := range ents {
+			fi, err := e.Info()
+			if err != nil || fi.Mode().Perm() != 0o600 {
+				t.Fatalf("cache entry %s: %v %v", e.Name(), fi.Mode(), err)
+			}
+			b, err := os.ReadFile(filepath.Join(cache, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := seccompcache.Parse(b); err != nil {
+				t.Fatalf("cache entry %s: %v", e.Name(), err)
+			}
+			out[e.Name()] = b
+		}
+		return out
+	}
+	// mkdir and keyctl in a container: "mkdir=0 keyctl EPERM" by default
+	probeMkdir := func(flags ...string) string {
+		t.Helper()
+		r := c.Run(append([]string{"--rm"}, flags...), "sh", "-c", "d=$(mktemp -u /tmp/d.XXXXXX); mkdir $d; echo mkdir=$?; rmdir $d 2>/dev/null; sysprobe keyctl")
+		return strings.Join(strings.Fields(r.Stdout), " ")
+	}
+	const confined = "mkdir=0 keyctl EPERM"
+	if got := probeMkdir(); got != confined {
+		t.Fatalf("default container: %q, want %q", got, confined)
+	}
+	first := entries()
+	if len(first) != 1 {
+		t.Fatalf("%d cache entries after one default container, want 1", len(first))
+	}
+	var key string
+	var def []byte
+	for k, b := range first {
+		key, def = k, b
+	}
+	fi, _ := os.Stat(filepath.Join(cache, key))
+	if got := probeMkdir(); got != confined {
+		t.Fatalf("second default container: %q", got)
+	}
+	if fi2, _ := os.Stat(filepath.Join(cache, key)); !os.SameFile(fi, fi2) || len(entries()) != 1 {
+		t.Fatal("the second start compiled the filter again")
+	}
+
+	prof := filepath.Join(t.TempDir(), "no-mkdir.json")
+	if err := os.WriteFile(prof, []byte(`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := probeMkdir("--security-opt", "seccomp="+prof); got != "mkdir=1 keyctl ok" {
+		t.Fatalf("profile without mkdir: %q", got)
+	}
+	var other []byte
+	for k, b := range entries() {
+		if k != key {
+			other = b
+		}
+	}
+	if other == nil {
+		t.Fatal("the second profile has no entry of its own")
+	}
+	d, _ := seccompcache.Parse(def)
+	o, _ := seccompcache.Parse(other)
+	write := func(b []byte, mode os.FileMode) {
+		t.Helper()
+		p := filepath.Join(cache, key)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(seccompcache.Entry{Transcript: d.Transcript, Program: o.Program}.Bytes(), 0o600)
+	if got := probeMkdir(); got != "mkdir=1 keyctl ok" {
+		t.Fatalf("default container handed the default's transcript with the other profile's program: %q, want that program's refusals (mkdir=1 keyctl ok)", got)
+	}
+	write(other, 0o600)
+	if got := probeMkdir(); got != confined {
+		t.Fatalf("default container handed another profile's entry: %q, want its own filter (%q)", got, confined)
+	}
+	write(seccompcache.Entry{Transcript: d.Transcript, Program: o.Program}.Bytes(), 0o666)
+	if got := probeMkdir(); got != confined {
+		t.Fatalf("default container beside an entry others may write: %q, want %q", got, confined)
+	}
+	if b := entries()[key]; !bytes.Equal(b, def) {
+		t.Fatal("the entry others could write was not compiled again")
 	}
 }

@@ -15,7 +15,10 @@ import (
 // which imports nothing of cgrun); image/trust gives image its verifier and
 // registry options and imports image alone; container/initexec (the
 // containers' init on cgrun-init) is a leaf that container and cmd/cgrun-init
-// import; nothing imports cmd. Every package of
+// import; container/seccompcache (seccomp filters compiled once) imports
+// initexec alone, and its wrap (libseccomp wrapped, linked into the init
+// binary) imports seccompcache alone and only cmd/cgrun-init imports it;
+// nothing imports cmd. Every package of
 // the module must be listed: a new one fails the test until its place in
 // the graph is decided here.
 func TestImportGraph(t *testing.T) {
@@ -34,10 +37,12 @@ func TestImportGraph(t *testing.T) {
 		"network":                     {"internal/flock"},
 		"spec":                        {"blkio"},
 		"container/initexec":          nil,
-		"container":                   {"cgroup", "cgroup/warm", "volume", "image", "network", "blkio", "logs", "internal/flock", "container/initexec"},
+		"container/seccompcache":      {"container/initexec"},
+		"container/seccompcache/wrap": {"container/seccompcache"},
+		"container":                   {"cgroup", "cgroup/warm", "volume", "image", "network", "blkio", "logs", "internal/flock", "container/initexec", "container/seccompcache"},
 		"runner":                      {"spec", "container", "cgroup", "volume", "image", "network", "blkio", "logs", "shim"},
 		"cmd/cgrun":                   {anything},
-		"cmd/cgrun-init":              {"container/initexec"},
+		"cmd/cgrun-init":              {"container/initexec", "container/seccompcache", "container/seccompcache/wrap"},
 		"integration":                 {anything},
 		"integration/lifecycle":       {anything},
 		"integration/testutil":        {anything},
