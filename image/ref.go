@@ -116,6 +116,15 @@ func (r Reference) String() string {
 	}
 }
 
+// Arg is r as an IMAGE argument, the transport named: ParseReference
+// reads it back as r (for another process to copy the same image).
+func (r Reference) Arg() string {
+	if r.Transport == TransportRegistry {
+		return prefixRegistry + r.Remote.Name()
+	}
+	return r.String()
+}
+
 // nameRe is a store name given by the user (image import NAME): Docker's
 // reference grammar, [DOMAIN[:PORT]/]PATH[:TAG], lowercase path
 // components of letters and digits joined by '.', '_' or '-'.

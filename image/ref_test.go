@@ -88,3 +88,29 @@ func TestValidName(t *testing.T) {
 		}
 	}
 }
+
+// Arg reads back as the reference it came from, and names it as String
+// does in the store.
+func TestReferenceArgRoundTrip(t *testing.T) {
+	for _, s := range []string{
+		"docker://127.0.0.1:5000/cgrun/test:v1",
+		"docker://busybox",
+		"docker://registry.example/ns/app@sha256:" + strings.Repeat("ab", 32),
+		"oci:/tmp/layout:v1",
+		"oci-archive:/tmp/a.tar",
+		"oci:/tmp/dir:with:colons/",
+		"name:tag",
+	} {
+		r, err := ParseReference(s)
+		if err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		back, err := ParseReference(r.Arg())
+		if err != nil {
+			t.Fatalf("%s: Arg %q: %v", s, r.Arg(), err)
+		}
+		if back.Transport != r.Transport || back.String() != r.String() {
+			t.Errorf("%s: Arg %q reads back as %v %q, want %v %q", s, r.Arg(), back.Transport, back.String(), r.Transport, r.String())
+		}
+	}
+}

@@ -32,6 +32,12 @@ func (s *Store) pull(ctx context.Context, ref Reference, name string, p Progress
 	if ref.Transport == TransportStore {
 		return s.Lookup(ref.Name)
 	}
+	if s.external != nil {
+		if err := s.external(ctx, ref, name, p); err != nil {
+			return nil, err
+		}
+		return s.Lookup(name)
+	}
 	var ver *Verification
 	if s.verifier != nil {
 		v, err := s.verifier.Verify(ctx, ref)

@@ -29,6 +29,7 @@ type Store struct {
 	remote   []remote.Option
 	verifier Verifier
 	insecure func(registry string) bool
+	external Copier
 }
 
 // Option configures a Store.

@@ -55,3 +55,15 @@ func WithVerifier(v Verifier) Option { return func(s *Store) { s.verifier = v } 
 // plain HTTP; go-containerregistry tries HTTP only for loopback and
 // private addresses otherwise.
 func WithInsecure(f func(registry string) bool) Option { return func(s *Store) { s.insecure = f } }
+
+// Copier copies an image into a store from outside this process: a
+// program that keeps the registry and signature code out of its own
+// binary (cgrun's does, in cgrun-registry) pulls through another process
+// that opens the same store. It records the image under name; p is the
+// caller's progress, which a copier may have no way to drive.
+type Copier func(ctx context.Context, ref Reference, name string, p Progress) error
+
+// WithCopier makes every copy of an oci:, oci-archive: or docker://
+// reference into the store go through c (its verifier and registry
+// options are c's own); the store then looks the image up under its name.
+func WithCopier(c Copier) Option { return func(s *Store) { s.external = c } }

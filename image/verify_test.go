@@ -3,6 +3,7 @@ package image
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -119,5 +120,50 @@ func TestVerificationString(t *testing.T) {
 		if got := v.String(); got != want {
 			t.Errorf("%+v: %q, want %q", v, got, want)
 		}
+	}
+}
+
+// A store with a copier copies nothing itself: the copier (another
+// process in cgrun, here another Store on the same directory) records the
+// image, which the store then finds under the name; a copier's refusal is
+// the pull's error, and store names never reach it.
+func TestCopier(t *testing.T) {
+	root := t.TempDir()
+	lay := t.TempDir()
+	writeLayout(t, lay, imageOf(t, v1.Config{Cmd: []string{"sh"}}, layerOf(t, tarOf(t, file("a", "1")), compression.GZip)), "latest")
+	var asked []string
+	other, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refuse := errors.New("refused by the copier")
+	s, err := Open(root, WithCopier(func(ctx context.Context, ref Reference, name string, p Progress) error {
+		asked = append(asked, ref.Arg()+" "+name)
+		if name == "refused:v1" {
+			return refuse
+		}
+		_, err := other.Pull(ctx, ref, name, p)
+		return err
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := ParseReference("oci:" + lay + ":latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := s.Pull(context.Background(), ref, "copied:v1", nil)
+	if err != nil || img.Name != "copied:v1" {
+		t.Fatalf("pull through the copier: %+v, %v", img, err)
+	}
+	if _, err := s.Pull(context.Background(), ref, "refused:v1", nil); !errors.Is(err, refuse) {
+		t.Fatalf("the copier's refusal: %v", err)
+	}
+	if _, err := s.Resolve(context.Background(), "copied:v1", nil); err != nil {
+		t.Fatalf("a store name: %v", err)
+	}
+	want := []string{"oci:" + lay + ":latest copied:v1", "oci:" + lay + ":latest refused:v1"}
+	if !slices.Equal(asked, want) {
+		t.Fatalf("the copier was asked %q, want %q", asked, want)
 	}
 }

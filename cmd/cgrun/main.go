@@ -44,6 +44,7 @@ func newApp() *cli.App {
 			networkCommand(),
 		},
 	}
+	app.Commands = append(app.Commands, helperCommands()...)
 	setUsageErrors(app)
 	app.Flags = withFixedNames(app.Flags)
 	fixFlagNames(app.Commands)
