@@ -2,17 +2,14 @@ package cgroup
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 
-	"github.com/containerd/cgroups/v3/cgroup1"
-	v1stats "github.com/containerd/cgroups/v3/cgroup1/stats"
-	"github.com/containerd/cgroups/v3/cgroup2"
-	v2stats "github.com/containerd/cgroups/v3/cgroup2/stats"
+	"github.com/opencontainers/cgroups"
+	"github.com/opencontainers/cgroups/fs"
+	"github.com/opencontainers/cgroups/fs2"
+	"github.com/opencontainers/cgroups/fscommon"
 )
 
-// Stats is what a container's cgroup has used, from containerd/cgroups.
+// Stats is what a container's cgroup has used.
 type Stats struct {
 	CPUUsageNs      uint64   `json:"cpu_usage_ns"`
 	PerCPUUsageNs   []uint64 `json:"per_cpu_usage_ns,omitempty"` // v1 only
@@ -28,116 +25,69 @@ type Stats struct {
 }
 
 // ReadStats reads the usage of the container's cgroup through
-// containerd/cgroups (cgroup1 or cgroup2).
+// opencontainers/cgroups, the library libcontainer applies the limits
+// with (fs for v1, fs2 for v2): the controllers the figures come from,
+// nothing else.
 func ReadStats(paths Paths) (*Stats, error) {
+	const want = cgroups.CPU | cgroups.Memory | cgroups.IO | cgroups.Pids
+	opts := &cgroups.StatsOptions{Controllers: want}
 	if paths.Unified() {
-		return statsV2(paths[""])
+		dir := paths[""]
+		m, err := fs2.NewManager(&cgroups.Cgroup{Resources: &cgroups.Resources{}}, dir)
+		if err != nil {
+			return nil, fmt.Errorf("load cgroup %s: %w", dir, err)
+		}
+		st, err := m.Stats(opts)
+		if err != nil {
+			return nil, fmt.Errorf("stat cgroup %s: %w", dir, err)
+		}
+		s := fromLib(st)
+		s.OOMKills, _ = fs2.OOMKillCount(dir)
+		if n, err := fscommon.GetValueByKey(dir, "memory.events", "oom"); err == nil {
+			s.OOMEvents = n
+		}
+		return s, nil
 	}
-	return statsV1(paths)
-}
-
-func statsV2(dir string) (*Stats, error) {
-	// Load joins mountpoint and group, and refuses a group under
-	// /sys/fs/cgroup: the parent directory is the mountpoint, the last
-	// element the group (Stat reads only the group's own files).
-	dir = filepath.Clean(dir)
-	m, err := cgroup2.Load("/"+filepath.Base(dir), cgroup2.WithMountpoint(filepath.Dir(dir)))
-	if err != nil {
-		return nil, fmt.Errorf("load cgroup %s: %w", dir, err)
-	}
-	met, err := m.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("stat cgroup %s: %w", dir, err)
-	}
-	return fromV2(met), nil
-}
-
-func fromV2(met *v2stats.Metrics) *Stats {
-	s := &Stats{}
-	if c := met.CPU; c != nil {
-		s.CPUUsageNs = c.UsageUsec * 1000
-	}
-	if m := met.Memory; m != nil {
-		s.MemoryUsage, s.MemoryLimit, s.MemoryMaxUsage = m.Usage, m.UsageLimit, m.MaxUsage
-	}
-	if io := met.Io; io != nil {
-		for _, e := range io.Usage {
-			s.BlkioReadBytes += e.Rbytes
-			s.BlkioWriteBytes += e.Wbytes
+	only := map[string]string{}
+	for _, c := range []string{"memory", "cpuacct", "blkio", "pids"} {
+		if d := paths[c]; d != "" {
+			only[c] = d
 		}
 	}
-	if p := met.Pids; p != nil {
-		s.PidsCurrent, s.PidsLimit = p.Current, p.Limit
-	}
-	if e := met.MemoryEvents; e != nil {
-		s.OOMEvents, s.OOMKills = e.Oom, e.OomKill
-	}
-	return s
-}
-
-// statsV1 loads the v1 controllers of paths. Each controller may live in
-// its own hierarchy (cpu and cpuacct apart, or co-mounted): every
-// subsystem is rooted at "/" and its path climbs back to the absolute
-// directory libcontainer reported, so no mount table is consulted.
-func statsV1(paths Paths) (*Stats, error) {
-	var subs []cgroup1.Subsystem
-	if d := paths["memory"]; d != "" {
-		if _, err := os.Stat(filepath.Join(d, "memory.memsw.usage_in_bytes")); err != nil {
-			subs = append(subs, cgroup1.NewMemory("/", cgroup1.IgnoreModules("memsw")))
-		} else {
-			subs = append(subs, cgroup1.NewMemory("/"))
-		}
-	}
-	if paths["cpuacct"] != "" {
-		subs = append(subs, cgroup1.NewCpuacct("/"))
-	}
-	if paths["blkio"] != "" {
-		subs = append(subs, cgroup1.NewBlkio("/"))
-	}
-	if paths["pids"] != "" {
-		subs = append(subs, cgroup1.NewPids("/"))
-	}
-	path := func(n cgroup1.Name) (string, error) {
-		d := paths[string(n)]
-		if d == "" {
-			return "", cgroup1.ErrControllerNotActive
-		}
-		return "../" + strings.TrimPrefix(filepath.Clean(d), "/"), nil
-	}
-	cg, err := cgroup1.Load(path, cgroup1.WithHierarchy(func() ([]cgroup1.Subsystem, error) { return subs, nil }))
+	m, err := fs.NewManager(&cgroups.Cgroup{Resources: &cgroups.Resources{}}, only)
 	if err != nil {
 		return nil, fmt.Errorf("load cgroup %v: %w", map[string]string(paths), err)
 	}
-	met, err := cg.Stat(cgroup1.IgnoreNotExist)
+	st, err := m.Stats(opts)
 	if err != nil {
 		return nil, fmt.Errorf("stat cgroup: %w", err)
 	}
-	return fromV1(met), nil
-}
-
-func fromV1(met *v1stats.Metrics) *Stats {
-	s := &Stats{}
-	if c := met.CPU; c != nil && c.Usage != nil {
-		s.CPUUsageNs, s.PerCPUUsageNs = c.Usage.Total, c.Usage.PerCPU
-	}
-	if m := met.Memory; m != nil && m.Usage != nil {
-		s.MemoryUsage, s.MemoryLimit, s.MemoryMaxUsage = m.Usage.Usage, m.Usage.Limit, m.Usage.Max
-	}
-	if o := met.MemoryOomControl; o != nil {
-		s.OOMEvents, s.OOMKills = o.OomKill, o.OomKill
-	}
-	if b := met.Blkio; b != nil {
-		for _, e := range b.IoServiceBytesRecursive {
-			switch e.Op {
-			case "Read":
-				s.BlkioReadBytes += e.Value
-			case "Write":
-				s.BlkioWriteBytes += e.Value
-			}
+	s := fromLib(st)
+	if d := only["memory"]; d != "" {
+		if n, err := fs.OOMKillCount(d); err == nil {
+			s.OOMKills, s.OOMEvents = n, n
 		}
 	}
-	if p := met.Pids; p != nil {
-		s.PidsCurrent, s.PidsLimit = p.Current, p.Limit
+	return s, nil
+}
+
+func fromLib(st *cgroups.Stats) *Stats {
+	s := &Stats{
+		CPUUsageNs:     st.CpuStats.CpuUsage.TotalUsage,
+		PerCPUUsageNs:  st.CpuStats.CpuUsage.PercpuUsage,
+		MemoryUsage:    st.MemoryStats.Usage.Usage,
+		MemoryLimit:    st.MemoryStats.Usage.Limit,
+		MemoryMaxUsage: st.MemoryStats.Usage.MaxUsage,
+		PidsCurrent:    st.PidsStats.Current,
+		PidsLimit:      st.PidsStats.Limit,
+	}
+	for _, e := range st.BlkioStats.IoServiceBytesRecursive {
+		switch e.Op {
+		case "Read":
+			s.BlkioReadBytes += e.Value
+		case "Write":
+			s.BlkioWriteBytes += e.Value
+		}
 	}
 	return s
 }

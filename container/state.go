@@ -115,7 +115,7 @@ func readState(dir string) (*State, error) {
 // write refused for want of space gives the reserve back and tries again
 // (the space goes back to the reserve at the next write that finds room).
 func writeState(dir string, st *State) error {
-	b, err := json.MarshalIndent(st, "", "  ")
+	b, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("encode container state: %w", err)
 	}
