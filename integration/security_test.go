@@ -206,26 +206,28 @@ func TestSeccompCompiledOnce(t *testing.T) {
 	_, err := os.Stat(initBin)
 	testutil.Require(t, err == nil, "no cgrun-init beside "+c.Bin, "make build")
 	cache := filepath.Join(c.Root, seccompcache.Dir)
+	// the entries, by their path under the cache (INITBINARY/FILTER)
 	entries := func() map[string][]byte {
 		t.Helper()
-		ents, err := os.ReadDir(cache)
+		paths, err := filepath.Glob(filepath.Join(cache, "*", "*"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		out := map[string][]byte{}
-		for _, e := range ents {
-			fi, err := e.Info()
+		for _, p := range paths {
+			fi, err := os.Stat(p)
 			if err != nil || fi.Mode().Perm() != 0o600 {
-				t.Fatalf("cache entry %s: %v %v", e.Name(), fi.Mode(), err)
+				t.Fatalf("cache entry %s: %v %v", p, fi.Mode(), err)
 			}
-			b, err := os.ReadFile(filepath.Join(cache, e.Name()))
+			b, err := os.ReadFile(p)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if _, err := seccompcache.Parse(b); err != nil {
-				t.Fatalf("cache entry %s: %v", e.Name(), err)
+				t.Fatalf("cache entry %s: %v", p, err)
 			}
-			out[e.Name()] = b
+			rel, _ := filepath.Rel(cache, p)
+			out[rel] = b
 		}
 		return out
 	}

@@ -115,9 +115,11 @@ func fit(p string) bool {
 	return st.Mode&0o022 == 0
 }
 
-// Key names the entry of s compiled by the init binary at bin: the
-// filter's configuration and the binary's identity (a new binary may link
-// another libseccomp; the transcript check would refuse its old entries).
+// Key names the entry of s compiled by the init binary at bin, as a path
+// under the cache's directory: BIN/FILTER, BIN from the binary's identity
+// (a new binary may link another libseccomp: the transcript check would
+// refuse its predecessor's entries) and FILTER from the filter's
+// configuration.
 func Key(bin string, s *configs.Seccomp) (string, error) {
 	var st unix.Stat_t
 	if err := unix.Stat(bin, &st); err != nil {
@@ -127,16 +129,17 @@ func Key(bin string, s *configs.Seccomp) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%d:%d:%d:%d.%d\x00", bin, st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec)
-	h.Write(cfg)
-	return hex.EncodeToString(h.Sum(nil)[:16]), nil
+	b := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d:%d:%d:%d.%d", bin, st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec))
+	f := sha256.Sum256(cfg)
+	return hex.EncodeToString(b[:8]) + "/" + hex.EncodeToString(f[:16]), nil
 }
 
 // Lookup returns the entry of s in the cache under root, compiling it with
 // the init binary bin on a miss (one process at a time: the others wait
-// for its entry). The entry is only as trusted as the directory: it must
-// be this user's, and others may write neither it nor the file.
+// for its entry). A compile also removes the entries of other init
+// binaries (an upgrade's predecessor): the cache holds one binary's. The
+// entry is only as trusted as the directory: it must be this user's, and
+// others may write neither it nor the file.
 func Lookup(root, bin string, s *configs.Seccomp) (Entry, error) {
 	key, err := Key(bin, s)
 	if err != nil {
@@ -177,8 +180,22 @@ func Lookup(root, bin string, s *configs.Seccomp) (Entry, error) {
 	if err != nil {
 		return Entry{}, fmt.Errorf("%s %s: %w", bin, CompileArg, err)
 	}
+	binDir := filepath.Dir(path)
+	if ents, err := d.ReadDir(-1); err == nil {
+		for _, ent := range ents {
+			if ent.Name() != filepath.Base(binDir) {
+				_ = os.RemoveAll(filepath.Join(dir, ent.Name()))
+			}
+		}
+	}
+	if err := os.Mkdir(binDir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return Entry{}, err
+	}
+	if fi, err := os.Lstat(binDir); err != nil || !fi.IsDir() || fi.Mode().Perm()&0o022 != 0 {
+		return Entry{}, fmt.Errorf("%s: not a directory of this user's alone", binDir)
+	}
 	_ = os.Remove(path) // one that read refused
-	return e, store(dir, path, b)
+	return e, store(binDir, path, b)
 }
 
 // read returns the entry at path when it is a regular file of this user's

@@ -109,17 +109,28 @@ func TestLookup(t *testing.T) {
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
 		t.Fatalf("replaced entry %v", fi.Mode())
 	}
-	// a new init binary (another identity): its own key
+	// both filters' entries under the binary's directory, nothing else
+	binDir := filepath.Join(root, Dir, filepath.Dir(key))
+	if ents, _ := os.ReadDir(binDir); len(ents) != 2 {
+		t.Fatalf("%d files in the cache, want the 2 entries (no temporary file is named)", len(ents))
+	}
+	// a new init binary (another identity): its own key, its own compile,
+	// and its predecessor's entries gone
 	if err := os.Chtimes(bin, fi.ModTime(), fi.ModTime().Add(1)); err != nil {
 		t.Fatal(err)
 	}
-	if key2, _ := Key(bin, s); key2 == key {
-		t.Fatal("the init binary changed and the key did not")
+	key2, _ := Key(bin, s)
+	if filepath.Dir(key2) == filepath.Dir(key) {
+		t.Fatal("the init binary changed and its part of the key did not")
 	}
-	// nothing but entries in the directory: no temporary file is named
-	ents, _ := os.ReadDir(filepath.Join(root, Dir))
-	if len(ents) != 2 {
-		t.Fatalf("%d files in the cache, want the 2 entries", len(ents))
+	if _, err := Lookup(root, bin, s); err != nil || runs() != 4 {
+		t.Fatalf("a new init binary: %v, %d runs", err, runs())
+	}
+	if _, err := os.Stat(binDir); !os.IsNotExist(err) {
+		t.Fatalf("the old binary's entries are still there: %v", err)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(root, Dir)); len(ents) != 1 || ents[0].Name() != filepath.Dir(key2) {
+		t.Fatalf("cache directory holds %v, want the new binary's alone", ents)
 	}
 }
 
