@@ -17,6 +17,7 @@ import (
 // and the copy of an image by run are refused in one line naming it,
 // with nothing left in the store; images already in the store still run.
 func TestRegistryHelper(t *testing.T) {
+	skipInVM(t)
 	c := testutil.NewCgrun(t)
 	helper := filepath.Join(filepath.Dir(c.Bin), "cgrun-registry")
 	_, err := os.Stat(helper)
