@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/containerd/console"
 	"github.com/urfave/cli/v2"
@@ -203,11 +204,16 @@ func helperPullAction(c *cli.Context) error {
 // descriptor the calling cgrun named, and ends with its exit code.
 func helperAction(f cli.ActionFunc) cli.ActionFunc {
 	return func(c *cli.Context) error {
+		fd, aerr := strconv.Atoi(os.Getenv(helperErrFDEnv))
+		if aerr == nil && fd >= 3 {
+			// not for the credential helpers this process may run: the
+			// caller reads until every holder closed it
+			syscall.CloseOnExec(fd)
+		}
 		err := f(c)
 		if err == nil {
 			return nil
 		}
-		fd, aerr := strconv.Atoi(os.Getenv(helperErrFDEnv))
 		if aerr != nil || fd < 3 {
 			return err
 		}
