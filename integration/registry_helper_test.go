@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,6 +84,32 @@ func TestRegistryHelper(t *testing.T) {
 		refused(why, "--image-store", emptyStore, "pull", layout)
 		refused(why, "--image-store", emptyStore, "run", "--rm", "--network", "none", layout, "true")
 		refused(why, "login", "--username", "u", "--password-stdin", "127.0.0.1:1")
+	}
+	// cgrun check says which
+	regOf := func(bin string) (reg struct {
+		Binary, Reason string
+		Usable         bool
+	}) {
+		t.Helper()
+		cc := *c
+		cc.Bin = bin
+		r := cc.Cmd("check", "--format", "json")
+		var rep struct {
+			Registry struct {
+				Binary, Reason string
+				Usable         bool
+			} `json:"registry"`
+		}
+		if err := json.Unmarshal([]byte(r.Stdout), &rep); err != nil {
+			t.Fatalf("cgrun check --format json: %v: %s", err, r)
+		}
+		return rep.Registry
+	}
+	if reg := regOf(c.Bin); !reg.Usable || reg.Binary != helper {
+		t.Errorf("cgrun check beside cgrun-registry: %+v", reg)
+	}
+	if reg := regOf(lone); reg.Usable || !strings.Contains(reg.Reason, "only its owner") {
+		t.Errorf("cgrun check beside a helper its group may write: %+v", reg)
 	}
 	// what the store holds runs without the helper
 	if r := lc.Cmd("--image-store", store, "run", "--rm", "--network", "none", "--cgroup-parent", c.Parent, "helpertest:v1", "stress", "--version"); r.Code != 0 || !strings.Contains(r.Stdout, "stress 1.") {

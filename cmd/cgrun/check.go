@@ -24,8 +24,18 @@ type checkReport struct {
 	*cgroup.Host
 	Security securitySupport `json:"security"`
 	// Init is what containers' inits run as (cgrun-init beside cgrun).
-	Init  initexec.Status `json:"init"`
-	Flags []flagSupport   `json:"flags"`
+	Init initexec.Status `json:"init"`
+	// Registry is what reaches registries (cgrun-registry beside cgrun).
+	Registry registrySupport `json:"registry"`
+	Flags    []flagSupport   `json:"flags"`
+}
+
+// registrySupport says where pulls, login and logout run: this binary, or
+// the helper beside it (Binary), or nowhere (Reason).
+type registrySupport struct {
+	Binary string `json:"binary,omitempty"`
+	Usable bool   `json:"usable"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // securitySupport is what the confinement options depend on.
@@ -77,7 +87,7 @@ func checkCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("check: %w", err)
 			}
-			rep := checkReport{Host: host, Security: probeSecurity(), Init: probeInit(), Flags: flagSupports(host)}
+			rep := checkReport{Host: host, Security: probeSecurity(), Init: probeInit(), Registry: probeRegistry(), Flags: flagSupports(host)}
 			if asJSON {
 				enc := json.NewEncoder(c.App.Writer)
 				enc.SetIndent("", "  ")
@@ -155,6 +165,14 @@ func writeCheckTable(out io.Writer, rep checkReport) error {
 		fmt.Fprintf(w, "containers' init\t%s (sealed: %s; %s)\n", in.Binary, in.Sealing, in.Protocol)
 	} else {
 		fmt.Fprintf(w, "containers' init\tcgrun's own binary (slower starts): %s: %s\n", in.Binary, in.Reason)
+	}
+	switch reg := rep.Registry; {
+	case !reg.Usable:
+		fmt.Fprintf(w, "registries\tno: %s\n", reg.Reason)
+	case reg.Binary != "":
+		fmt.Fprintf(w, "registries\t%s\n", reg.Binary)
+	default:
+		fmt.Fprintf(w, "registries\tcgrun's own binary\n")
 	}
 	apparmor := yesNo(sec.AppArmor)
 	if !sec.AppArmor {

@@ -64,6 +64,16 @@ func execHelper() error {
 func loginAction(*cli.Context) error  { return execHelper() }
 func logoutAction(*cli.Context) error { return execHelper() }
 
+// probeRegistry is the helper that pulls, login and logout run, or why
+// there is none (cgrun check).
+func probeRegistry() registrySupport {
+	p, err := registryHelper()
+	if err != nil {
+		return registrySupport{Reason: err.Error()}
+	}
+	return registrySupport{Binary: p, Usable: true}
+}
+
 // helperCommands: this build runs the helper's, it has none.
 func helperCommands() []*cli.Command { return nil }
 
