@@ -62,7 +62,7 @@ $(REG_BIN): $(CGRUN_SRC)
 # container's init when it lies beside cgrun (package container/initexec).
 # Static, as runc's releases are (libseccomp.a from libseccomp-dev; netgo and
 # osusergo keep glibc's NSS out): no dynamic loader in any container's start.
-$(INIT_BIN): $(shell find cmd/cgrun-init container/initexec container/seccompcache -name '*.go' -not -name '*_test.go' -o -name '*.[ch]' 2>/dev/null) go.mod go.sum
+$(INIT_BIN): $(shell find cmd/cgrun-init container/initexec container/seccompcache internal/beside -name '*.go' -not -name '*_test.go' -o -name '*.[ch]' 2>/dev/null) go.mod go.sum
 	@mkdir -p bin
 	$(GO) build -buildvcs=auto -trimpath -tags $(TAGS),netgo,osusergo -ldflags '-s -w -extldflags=-static' -o $@ ./cmd/cgrun-init
 

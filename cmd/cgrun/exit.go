@@ -51,13 +51,18 @@ func runApp(app *cli.App, argv []string, stderr io.Writer) int {
 	if errors.As(err, &ec) {
 		return ec.code
 	}
-	code := exitCgrunError
+	fmt.Fprintf(stderr, "cgrun: %s\n", oneLine(errorText(err)))
+	return exitCode(err)
+}
+
+// exitCode is the code cgrun ends with for err: the one it carries
+// (codedError), else 125.
+func exitCode(err error) int {
 	var ce codedError
 	if errors.As(err, &ce) {
-		code = ce.code
+		return ce.code
 	}
-	fmt.Fprintf(stderr, "cgrun: %s\n", oneLine(errorText(err)))
-	return code
+	return exitCgrunError
 }
 
 // fieldFlags name the flag of each request or configuration field a

@@ -18,6 +18,8 @@ import (
 // import; container/seccompcache (seccomp filters compiled once) imports
 // initexec alone, and its wrap (libseccomp wrapped, linked into the init
 // binary) imports seccompcache alone and only cmd/cgrun-init imports it;
+// internal/beside (the helper binaries installed beside a program) is a
+// leaf;
 // nothing imports cmd. Every package of
 // the module must be listed: a new one fails the test until its place in
 // the graph is decided here.
@@ -29,6 +31,7 @@ func TestImportGraph(t *testing.T) {
 		"cgroup":                      nil,
 		"cgroup/warm":                 nil,
 		"internal/flock":              nil,
+		"internal/beside":             nil,
 		"shim":                        nil,
 		"logs":                        nil,
 		"volume":                      {"internal/flock"},
@@ -37,12 +40,12 @@ func TestImportGraph(t *testing.T) {
 		"network":                     {"internal/flock"},
 		"spec":                        {"blkio"},
 		"container/initexec":          nil,
-		"container/seccompcache":      {"container/initexec"},
+		"container/seccompcache":      {"container/initexec", "internal/beside"},
 		"container/seccompcache/wrap": {"container/seccompcache"},
-		"container":                   {"cgroup", "cgroup/warm", "volume", "image", "network", "blkio", "logs", "internal/flock", "container/initexec", "container/seccompcache"},
+		"container":                   {"cgroup", "cgroup/warm", "volume", "image", "network", "blkio", "logs", "internal/flock", "container/initexec", "container/seccompcache", "internal/beside"},
 		"runner":                      {"spec", "container", "cgroup", "volume", "image", "network", "blkio", "logs", "shim"},
 		"cmd/cgrun":                   {anything},
-		"cmd/cgrun-init":              {"container/initexec", "container/seccompcache", "container/seccompcache/wrap"},
+		"cmd/cgrun-init":              {"container/initexec", "container/seccompcache", "container/seccompcache/wrap", "internal/beside"},
 		"integration":                 {anything},
 		"integration/lifecycle":       {anything},
 		"integration/testutil":        {anything},

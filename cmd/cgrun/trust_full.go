@@ -220,12 +220,7 @@ func helperAction(f cli.ActionFunc) cli.ActionFunc {
 		w := os.NewFile(uintptr(fd), "errors")
 		fmt.Fprintln(w, oneLine(errorText(err)))
 		_ = w.Close()
-		code := exitCgrunError
-		var ce codedError
-		if errors.As(err, &ce) {
-			code = ce.code
-		}
-		return exitCodeError{code: code}
+		return exitCodeError{code: exitCode(err)}
 	}
 }
 

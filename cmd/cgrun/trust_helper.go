@@ -9,14 +9,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
-	"golang.org/x/sys/unix"
 
 	"github.com/cgrun/cgrun/image"
+	"github.com/cgrun/cgrun/internal/beside"
 )
 
 // This build (bin/cgrun, `make build`) keeps the registry and signature
@@ -35,17 +34,12 @@ const registryHelperName = "cgrun-registry"
 // executable file that only its owner (root or this user) may write, as
 // cgrun-init must be.
 func registryHelper() (string, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return "", err
-	}
-	p := filepath.Join(filepath.Dir(exe), registryHelperName)
-	var st unix.Stat_t
-	if err := unix.Stat(p, &st); err != nil {
+	p, err := beside.Binary(registryHelperName)
+	switch {
+	case errors.Is(err, beside.ErrUnfit):
+		return "", fmt.Errorf("%s: %w", p, err)
+	case err != nil:
 		return "", fmt.Errorf("%s: pulls, login and logout run it, and it is not beside cgrun (make build installs it): %w", p, err)
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0o111 == 0 || (st.Uid != 0 && int(st.Uid) != os.Geteuid()) || st.Mode&0o022 != 0 {
-		return "", fmt.Errorf("%s: not a regular executable file that only its owner (root or this user) may write", p)
 	}
 	return p, nil
 }

@@ -34,6 +34,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cgrun/cgrun/container/initexec"
+	"github.com/cgrun/cgrun/internal/beside"
 )
 
 // Dir is the cache's directory under a state root (a dot name: never a
@@ -88,31 +89,13 @@ func (e Entry) Bytes() []byte {
 
 // InitBinary is the init binary beside the running program's, when one
 // is there that a container's start would use (the checks initexec's
-// constructor makes on the file: regular, executable, written only by its
-// owner, root or this user); "" otherwise.
+// constructor makes on the file); "" otherwise.
 func InitBinary() string {
-	exe, err := os.Executable()
+	p, err := beside.Binary(initexec.Name)
 	if err != nil {
 		return ""
 	}
-	p := filepath.Join(filepath.Dir(exe), initexec.Name)
-	if !fit(p) {
-		return ""
-	}
 	return p
-}
-
-// fit: a regular file only its owner (root or this user) may write, and
-// for a binary, executable.
-func fit(p string) bool {
-	var st unix.Stat_t
-	if unix.Stat(p, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return false
-	}
-	if st.Uid != 0 && int(st.Uid) != os.Geteuid() {
-		return false
-	}
-	return st.Mode&0o022 == 0
 }
 
 // Key names the entry of s compiled by the init binary at bin, as a path
