@@ -37,6 +37,8 @@ DEB_PACKAGES += tini
 DEB_PACKAGES += qemu-system-x86 linux-image-amd64 cpio gzip xz-utils zstd kmod udev iproute2 tgt open-iscsi
 # multipath volumes: the host's multipath stack (the VM lane starts multipathd)
 DEB_PACKAGES += multipath-tools
+# thin volumes (expansion, snapshots): LVM thin pools, served by LIO's block backstore
+DEB_PACKAGES += lvm2 thin-provisioning-tools
 
 .PHONY: all build image deps embedder lint test test-unit test-fuzz test-integration test-vm bench bench-vm demo clean
 
@@ -49,7 +51,7 @@ build: $(BIN) $(INIT_BIN) $(REG_BIN)
 # cgrun_registry_helper: containers/image (registries, credentials, the
 # signature policy) stays in $(REG_BIN); its package inits and page faults
 # were half of every cgrun process's start.
-CGRUN_SRC := $(shell find cmd spec blkio cgroup volume container image internal logs network runner shim \( -name '*.go' -not -name '*_test.go' \) -o -name '*.[ch]' 2>/dev/null) go.mod go.sum
+CGRUN_SRC := $(shell find cmd spec blkio cgroup volume csidriver container image internal logs network runner shim \( -name '*.go' -not -name '*_test.go' \) -o -name '*.[ch]' 2>/dev/null) go.mod go.sum
 $(BIN): $(CGRUN_SRC)
 	@mkdir -p bin
 	$(GO) build -buildvcs=auto -trimpath -tags urfave_cli_no_docs,$(TAGS),cgrun_registry_helper -o $@ ./cmd/cgrun

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -245,4 +246,37 @@ func (m *Manager) ResolveDevice(name string) (string, error) {
 		return "", fmt.Errorf("volume %q is not attached: %w", name, ErrNotFound)
 	}
 	return m.sys.DevPath(a.Disk), nil
+}
+
+// Condition reports whether an attached volume is usable: every path's
+// session logged in and its disk present. It returns abnormal=false and ""
+// for a healthy attachment, and ErrNotFound when name is not attached.
+func (m *Manager) Condition(name string) (abnormal bool, msg string, err error) {
+	v, err := m.store.Get(name)
+	if err != nil {
+		return false, "", err
+	}
+	a, err := m.store.Attachment(name)
+	if err != nil {
+		return false, "", err
+	}
+	if a == nil || a.Phase != PhaseReady {
+		return false, "", fmt.Errorf("volume %q is not attached: %w", name, ErrNotFound)
+	}
+	var bad []string
+	for _, p := range a.nodes() {
+		if st := m.sys.SessionState(v.IQN, p.Node.Portal); st != "LOGGED_IN" {
+			bad = append(bad, fmt.Sprintf("session to %s is %s", p.Node.Portal, st))
+		}
+		if p.Disk != "" && !m.sys.DiskExists(p.Disk) {
+			bad = append(bad, fmt.Sprintf("disk %s is gone", p.Disk))
+		}
+	}
+	if a.Disk != "" && !m.sys.DiskExists(a.Disk) {
+		bad = append(bad, fmt.Sprintf("device %s is gone", a.Disk))
+	}
+	if len(bad) > 0 {
+		return true, strings.Join(bad, "; "), nil
+	}
+	return false, "", nil
 }

@@ -63,6 +63,14 @@ type Volume struct {
 	Identity string `json:"identity,omitempty"`
 	// Formatted is set once cgrun formatted the disk: it never formats it again.
 	Formatted bool `json:"formatted,omitempty"`
+
+	// CSIName is the name a CSI CreateVolume gave the volume (its
+	// idempotency key); empty for volumes made by the CLI.
+	CSIName string `json:"csiName,omitempty"`
+	// CSIStaged marks a record a CSI NodeStageVolume registered from the
+	// volume context (the controller's registry being on another host);
+	// NodeUnstageVolume removes it with the attachment.
+	CSIStaged bool `json:"csiStaged,omitempty"`
 }
 
 // MaxPortals bounds the paths of one volume (csi-lib-iscsi and

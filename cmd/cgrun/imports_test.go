@@ -12,7 +12,8 @@ import (
 // TestImportGraph keeps the data flow one way (STYLE.md): cmd -> runner ->
 // spec -> container -> (cgroup, volume, image, network); cgroup,
 // cgroup/warm, blkio, volume, image, network, logs and shim are leaves (they share internal/flock,
-// which imports nothing of cgrun); image/trust gives image its verifier and
+// which imports nothing of cgrun); csidriver (the CSI plugin) imports
+// volume alone; image/trust gives image its verifier and
 // registry options and imports image alone; container/initexec (the
 // containers' init on cgrun-init) is a leaf that container and cmd/cgrun-init
 // import; container/seccompcache (seccomp filters compiled once) imports
@@ -35,6 +36,7 @@ func TestImportGraph(t *testing.T) {
 		"shim":                        nil,
 		"logs":                        nil,
 		"volume":                      {"internal/flock"},
+		"csidriver":                   {"volume"},
 		"image":                       {"internal/flock"},
 		"image/trust":                 {"image"},
 		"network":                     {"internal/flock"},

@@ -42,6 +42,7 @@ func newApp() *cli.App {
 			imageCommand(),
 			volumeCommand(),
 			networkCommand(),
+			csiCommand(),
 		},
 	}
 	app.Commands = append(app.Commands, helperCommands()...)

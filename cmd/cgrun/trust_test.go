@@ -21,7 +21,7 @@ func TestTrustNames(t *testing.T) {
 
 // TestHelperBuildLinksNoRegistryCode: built with cgrun_registry_helper (as
 // bin/cgrun is), the command links none of the registry and signature
-// code; that is the point of the tag.
+// code, and no gRPC (cgrun csi); that is the point of the tag.
 func TestHelperBuildLinksNoRegistryCode(t *testing.T) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
@@ -35,7 +35,8 @@ func TestHelperBuildLinksNoRegistryCode(t *testing.T) {
 		t.Fatalf("go list -deps: %v\n%s", err, out)
 	}
 	for _, dep := range strings.Fields(string(out)) {
-		for _, banned := range []string{"go.podman.io/image/", "github.com/cgrun/cgrun/image/trust", "github.com/docker/distribution", "github.com/sigstore/", "github.com/BurntSushi/toml"} {
+		for _, banned := range []string{"go.podman.io/image/", "github.com/cgrun/cgrun/image/trust", "github.com/docker/distribution", "github.com/sigstore/", "github.com/BurntSushi/toml",
+			"google.golang.org/grpc", "github.com/container-storage-interface/", "github.com/cgrun/cgrun/csidriver"} {
 			if strings.HasPrefix(dep, banned) {
 				t.Errorf("the helper build links %s", dep)
 			}

@@ -1,0 +1,337 @@
+package integration
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/container-storage-interface/spec/lib/go/csi"
+	"github.com/kubernetes-csi/csi-test/v5/pkg/sanity"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/cgrun/cgrun/integration/testutil"
+)
+
+// CSI plugin tests (the VM lane: the kernel's initiator, tgt): the
+// Kubernetes CSI sanity suite against `cgrun csi`, controller and node in
+// one process and in two (each with its own registry, as on two hosts),
+// and a plugin killed with SIGKILL in the middle of NodeStageVolume.
+
+// csiPlugin is one `cgrun csi` process this test started.
+type csiPlugin struct {
+	cmd  *exec.Cmd
+	sock string
+	log  string
+	done chan error
+}
+
+// startCSI starts `cgrun csi` on DIR/NAME.sock and waits until it answers;
+// the test's cleanup stops it with SIGTERM and checks it ended cleanly.
+func startCSI(t *testing.T, dir, name string, args ...string) *csiPlugin {
+	t.Helper()
+	p := &csiPlugin{sock: filepath.Join(dir, name+".sock"), log: filepath.Join(dir, name+".log"), done: make(chan error, 1)}
+	f, err := os.OpenFile(p.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p.cmd = exec.Command(testutil.CgrunBin(t), append([]string{"csi", "--endpoint", "unix://" + p.sock}, args...)...)
+	p.cmd.Stdout, p.cmd.Stderr = f, f
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() { p.stop(t) })
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if c, err := net.Dial("unix", p.sock); err == nil {
+			c.Close()
+			return p
+		}
+		select {
+		case err := <-p.done:
+			p.done <- err
+			t.Fatalf("cgrun csi %v ended: %v: %s", args, err, p.logText())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cgrun csi %v: no answer on %s in 30 s: %s", args, p.sock, p.logText())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (p *csiPlugin) logText() string { b, _ := os.ReadFile(p.log); return string(b) }
+
+// stop ends the plugin with SIGTERM: it exits 0 and removes its socket.
+// A plugin the test killed already is only reaped.
+func (p *csiPlugin) stop(t *testing.T) {
+	t.Helper()
+	select {
+	case err := <-p.done:
+		p.done <- err
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.done:
+		p.done <- err
+		if err != nil {
+			t.Errorf("cgrun csi after SIGTERM: %v: %s", err, p.logText())
+		}
+		if _, err := os.Stat(p.sock); err == nil {
+			t.Errorf("socket %s left after SIGTERM", p.sock)
+		}
+	case <-time.After(30 * time.Second):
+		_ = p.cmd.Process.Kill()
+		t.Errorf("cgrun csi did not end 30 s after SIGTERM: %s", p.logText())
+	}
+}
+
+// kill ends the plugin with SIGKILL.
+func (p *csiPlugin) kill(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	err := <-p.done
+	p.done <- err
+}
+
+// assertNoCSITrace fails when a session, node record, target or mount of
+// a volume the plugin made (its IQN holds prefix) is left, or a record in
+// one of the registries.
+func assertNoCSITrace(t *testing.T, prefix string, registries ...string) {
+	t.Helper()
+	for _, c := range [][]string{{"iscsiadm", "-m", "session"}, {"iscsiadm", "-m", "node"}, {"tgtadm", "--lld", "iscsi", "--op", "show", "--mode", "target"}} {
+		if out, _ := exec.Command(c[0], c[1:]...).CombinedOutput(); strings.Contains(string(out), prefix) {
+			t.Errorf("%s shows a volume of the test:\n%s", strings.Join(c, " "), out)
+		}
+	}
+	for _, r := range registries {
+		if b, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(b), r) {
+			t.Errorf("mount under %s left", r)
+		}
+		ents, _ := os.ReadDir(r)
+		for _, e := range ents {
+			if _, err := os.Stat(filepath.Join(r, e.Name(), "volume.json")); err == nil {
+				t.Errorf("volume %s left in registry %s", e.Name(), r)
+			}
+		}
+	}
+}
+
+// The CSI sanity suite passes against cgrun csi serving controller and
+// node in one process, and in two processes with a registry each (the
+// node registers what it stages from the volume context). Nothing is left
+// after either: no session, node record, target, mount or record.
+func TestCSISanity(t *testing.T) {
+	testutil.RequireISCSI(t)
+	for _, deploy := range []string{"one-process", "two-processes"} {
+		t.Run(deploy, func(t *testing.T) {
+			dir := t.TempDir()
+			var addr, caddr string
+			var registries []string
+			if deploy == "one-process" {
+				reg := filepath.Join(dir, "volumes")
+				addr = "unix://" + startCSI(t, dir, "all", "--mode", "all", "--state-dir", reg).sock
+				registries = []string{reg}
+			} else {
+				creg, nreg := filepath.Join(dir, "controller"), filepath.Join(dir, "node")
+				caddr = "unix://" + startCSI(t, dir, "controller", "--mode", "controller", "--state-dir", creg).sock
+				addr = "unix://" + startCSI(t, dir, "node", "--mode", "node", "--state-dir", nreg).sock
+				registries = []string{creg, nreg}
+			}
+			// Ginkgo runs one suite per process: the suite runs in a
+			// child of this test binary.
+			c := exec.Command(os.Args[0], "-test.run=^TestCSISanitySuite$", "-test.v", "-test.timeout=10m", "-ginkgo.no-color")
+			c.Env = append(os.Environ(), "CGRUN_CSI_SANITY_ADDR="+addr, "CGRUN_CSI_SANITY_CONTROLLER="+caddr, "CGRUN_CSI_SANITY_DIR="+dir)
+			out, err := c.CombinedOutput()
+			ran := regexp.MustCompile(`Ran (\d+) of (\d+) Specs[^\n]*\n\s*(SUCCESS|FAIL)! -- (\d+) Passed \| (\d+) Failed`).FindStringSubmatch(string(out))
+			if err != nil || ran == nil || ran[3] != "SUCCESS" {
+				t.Fatalf("csi-sanity: %v\n%s", err, tail(string(out), 12000))
+			}
+			t.Logf("csi-sanity (%s): ran %s of %s specs, %s passed, %s failed", deploy, ran[1], ran[2], ran[4], ran[5])
+			// the specs the plugin's capabilities select (a capability
+			// lost would skip its specs, and the suite still succeed)
+			if n, _ := strconv.Atoi(ran[1]); n < minSanitySpecs || ran[4] != ran[1] {
+				t.Fatalf("csi-sanity ran %s specs, %s passed; want all of at least %d", ran[1], ran[4], minSanitySpecs)
+			}
+			assertNoCSITrace(t, "io.cgrun:sanity", registries...)
+			assertNoCSITrace(t, "io.cgrun:csi-", registries...)
+		})
+	}
+}
+
+// minSanitySpecs is how many of csi-sanity's specs the plugin's
+// capabilities select: Identity, Controller (create, delete, publish,
+// list, capacity), Node (stage, publish, stats, health).
+const minSanitySpecs = 51
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
+
+// TestCSISanitySuite is the suite itself, run by TestCSISanity in a child.
+func TestCSISanitySuite(t *testing.T) {
+	addr := os.Getenv("CGRUN_CSI_SANITY_ADDR")
+	if addr == "" {
+		t.Skip("run by TestCSISanity")
+	}
+	dir := os.Getenv("CGRUN_CSI_SANITY_DIR")
+	cfg := sanity.NewTestConfig()
+	cfg.Address = addr
+	cfg.ControllerAddress = os.Getenv("CGRUN_CSI_SANITY_CONTROLLER")
+	cfg.TargetPath = filepath.Join(dir, "target")
+	cfg.StagingPath = filepath.Join(dir, "staging")
+	cfg.TestVolumeSize = 32 << 20
+	cfg.IdempotentCount = 2
+	sanity.Test(t, cfg)
+}
+
+// csiClients dials a plugin.
+func csiClients(t *testing.T, sock string) (csi.ControllerClient, csi.NodeClient) {
+	t.Helper()
+	conn, err := grpc.NewClient("unix://"+sock, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return csi.NewControllerClient(conn), csi.NewNodeClient(conn)
+}
+
+// mountsAt counts the mounts whose mount point is path.
+func mountsAt(t *testing.T, path string) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) > 4 && f[4] == path {
+			n++
+		}
+	}
+	return n
+}
+
+// sessionsTo counts the iSCSI sessions to iqn.
+func sessionsTo(iqn string) int {
+	out, _ := exec.Command("iscsiadm", "-m", "session").CombinedOutput()
+	n := 0
+	for _, l := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(l); len(f) >= 4 && f[3] == iqn {
+			n++
+		}
+	}
+	return n
+}
+
+// cgrun csi killed with SIGKILL after each recorded step of NodeStage (the
+// node record, the login, the disk, the format, the mount): a new plugin
+// on the same registry and socket, and the CO's retried call, end with one
+// session, one staging mount and the last round's file intact; then
+// unstage, unpublish and delete leave nothing.
+func TestCSIStageCrash(t *testing.T) {
+	testutil.RequireISCSI(t)
+	dir := t.TempDir()
+	reg := filepath.Join(dir, "volumes")
+	staging := filepath.Join(dir, "staging")
+	if err := os.Mkdir(staging, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	p := startCSI(t, dir, "csi", "--state-dir", reg)
+	ctl, node := csiClients(t, p.sock)
+	info, err := node.NodeGetInfo(ctx, &csi.NodeGetInfoRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mount := &csi.VolumeCapability{AccessType: &csi.VolumeCapability_Mount{Mount: &csi.VolumeCapability_MountVolume{FsType: "ext4"}},
+		AccessMode: &csi.VolumeCapability_AccessMode{Mode: csi.VolumeCapability_AccessMode_SINGLE_NODE_WRITER}}
+	vol, err := ctl.CreateVolume(ctx, &csi.CreateVolumeRequest{Name: "crash-stage", CapacityRange: &csi.CapacityRange{RequiredBytes: 16 << 20},
+		VolumeCapabilities: []*csi.VolumeCapability{mount}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := vol.GetVolume().GetVolumeId()
+	iqn := vol.GetVolume().GetVolumeContext()["iqn"]
+	if _, err := ctl.ControllerPublishVolume(ctx, &csi.ControllerPublishVolumeRequest{VolumeId: id, NodeId: info.GetNodeId(), VolumeCapability: mount}); err != nil {
+		t.Fatal(err)
+	}
+	p.stop(t)
+	stage := &csi.NodeStageVolumeRequest{VolumeId: id, StagingTargetPath: staging, VolumeCapability: mount, VolumeContext: vol.GetVolume().GetVolumeContext()}
+	for i, step := range []string{"record", "login", "device", "format", "mount"} {
+		t.Run(step, func(t *testing.T) {
+			crashed := startCSI(t, dir, "csi", "--state-dir", reg, "--pause-after", step)
+			_, cnode := csiClients(t, crashed.sock)
+			go func() { _, _ = cnode.NodeStageVolume(ctx, stage) }()
+			deadline := time.Now().Add(90 * time.Second)
+			for !strings.Contains(crashed.logText(), "paused after "+step) {
+				if time.Now().After(deadline) {
+					t.Fatalf("never paused after %s: %s", step, crashed.logText())
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			crashed.kill(t)
+			// a new plugin: the stale socket is replaced, the CO retries
+			p := startCSI(t, dir, "csi", "--state-dir", reg)
+			_, node := csiClients(t, p.sock)
+			if _, err := node.NodeStageVolume(ctx, stage); err != nil {
+				t.Fatalf("NodeStageVolume retried after a crash after %s: %v", step, err)
+			}
+			if _, err := node.NodeStageVolume(ctx, stage); err != nil {
+				t.Fatalf("NodeStageVolume again: %v", err)
+			}
+			if n := sessionsTo(iqn); n != 1 {
+				t.Fatalf("%d sessions to %s, want 1", n, iqn)
+			}
+			if n := mountsAt(t, staging); n != 1 {
+				t.Fatalf("%d mounts at the staging path, want 1", n)
+			}
+			// each round writes its number; the next finds it after its crash
+			f := filepath.Join(staging, "round")
+			if i > 0 {
+				if b, err := os.ReadFile(f); err != nil || string(b) != strconv.Itoa(i-1) {
+					t.Fatalf("after the crash the volume holds %q (%v), want %d", b, err, i-1)
+				}
+			}
+			if err := os.WriteFile(f, []byte(strconv.Itoa(i)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := node.NodeUnstageVolume(ctx, &csi.NodeUnstageVolumeRequest{VolumeId: id, StagingTargetPath: staging}); err != nil {
+				t.Fatal(err)
+			}
+			if n := sessionsTo(iqn); n != 0 {
+				t.Fatalf("%d sessions to %s after unstage", n, iqn)
+			}
+			if n := mountsAt(t, staging); n != 0 {
+				t.Fatalf("%d mounts at the staging path after unstage", n)
+			}
+			p.stop(t)
+		})
+	}
+	p = startCSI(t, dir, "csi", "--state-dir", reg)
+	ctl, _ = csiClients(t, p.sock)
+	if _, err := ctl.ControllerUnpublishVolume(ctx, &csi.ControllerUnpublishVolumeRequest{VolumeId: id, NodeId: info.GetNodeId()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ctl.DeleteVolume(ctx, &csi.DeleteVolumeRequest{VolumeId: id}); err != nil {
+		t.Fatal(err)
+	}
+	assertNoCSITrace(t, iqn, reg)
+}
