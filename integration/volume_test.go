@@ -85,6 +85,15 @@ func (e *volEnv) refused(want string, args ...string) {
 // cleanup detaches every user and removes every volume the test made, then
 // checks nothing of them is left in the kernel.
 func (e *volEnv) cleanup() {
+	if out, err := e.cmd("snapshots", "--format", "json").Output(); err == nil {
+		var snaps []struct{ Name string }
+		_ = json.Unmarshal(out, &snaps)
+		for _, s := range snaps {
+			if b, err := e.cmd("snapshot-rm", s.Name).CombinedOutput(); err != nil {
+				e.t.Errorf("cleanup: snapshot-rm %s: %v: %s", s.Name, err, b)
+			}
+		}
+	}
 	out, _ := e.cmd("ls", "-q").Output()
 	for _, n := range strings.Fields(string(out)) {
 		ins, _ := e.cmd("inspect", n).Output()

@@ -43,13 +43,19 @@ func (m *Manager) target(p Provisioner) (Target, error) {
 }
 
 func lunSpec(v *Volume) LUNSpec {
-	return LUNSpec{Name: v.Name, IQN: v.IQN, Portal: v.Portal, Portals: v.AllPortals(), Backing: v.Backing, SizeBytes: v.SizeBytes, Serial: v.Serial}
+	return LUNSpec{Name: v.Name, IQN: v.IQN, Portal: v.Portal, Portals: v.AllPortals(), Backing: v.Backing, Device: v.ThinPool != "", SizeBytes: v.SizeBytes, Serial: v.Serial}
 }
 
-// Provision creates a file-backed LUN of v.SizeBytes on the local target
-// v.Provision and registers v. The LUN is visible to no initiator until
-// Publish. IQN, LUN, backing file and serial are filled when empty.
+// Provision creates a LUN of v.SizeBytes on the local target v.Provision
+// and registers v: file-backed, or a thin LV of v.ThinPool (made from
+// v.FromSnapshot or v.FromVolume when set: the source's pool, target,
+// filesystem and mode, and at least its size). The LUN is visible to no
+// initiator until Publish. IQN, LUN, backing and serial are filled when
+// empty.
 func (m *Manager) Provision(ctx context.Context, v *Volume) error {
+	if err := m.fillFromSource(v); err != nil {
+		return err
+	}
 	t, err := m.target(v.Provision)
 	if err != nil {
 		return err
@@ -72,6 +78,9 @@ func (m *Manager) Provision(ctx context.Context, v *Volume) error {
 		v.Serial = hex.EncodeToString(b)
 	}
 	v.Backing = filepath.Join(m.store.Dir, v.Name, "disk.img")
+	if v.ThinPool != "" {
+		v.Backing = m.thin.DevPath(v.ThinPool, volumeLV(v.Name))
+	}
 	unlock, err := m.store.Lock(v.Name)
 	if err != nil {
 		return err
@@ -79,7 +88,8 @@ func (m *Manager) Provision(ctx context.Context, v *Volume) error {
 	defer unlock()
 	fresh := false
 	if old, err := m.store.Get(v.Name); err == nil {
-		if old.Provision != v.Provision || old.IQN != v.IQN {
+		if old.Provision != v.Provision || old.IQN != v.IQN || old.ThinPool != v.ThinPool ||
+			old.FromSnapshot != v.FromSnapshot || old.FromVolume != v.FromVolume {
 			return fmt.Errorf("volume %q: %w", v.Name, ErrExists)
 		}
 		*v = *old // idempotent: finish the creation with the recorded values
@@ -88,7 +98,13 @@ func (m *Manager) Provision(ctx context.Context, v *Volume) error {
 	} else {
 		fresh = true
 	}
-	if _, err = readCHAP(v.CHAP); err == nil { // CHAP goes on at Publish (LIO keeps it per ACL)
+	if v.ThinPool != "" {
+		err = m.makeLV(ctx, v)
+	}
+	if err == nil {
+		_, err = readCHAP(v.CHAP)
+	}
+	if err == nil { // CHAP goes on at Publish (LIO keeps it per ACL)
 		err = t.Create(ctx, lunSpec(v))
 	}
 	if err != nil && fresh {
@@ -97,6 +113,11 @@ func (m *Manager) Provision(ctx context.Context, v *Volume) error {
 		clean := context.WithoutCancel(ctx)
 		if derr := t.Delete(clean, lunSpec(v)); derr != nil {
 			return errors.Join(err, fmt.Errorf("undo the creation: %w", derr))
+		}
+		if v.ThinPool != "" {
+			if derr := m.thin.Remove(clean, v.ThinPool, volumeLV(v.Name)); derr != nil {
+				return errors.Join(err, fmt.Errorf("undo the creation: %w", derr))
+			}
 		}
 		if rerr := m.store.Remove(v.Name); rerr != nil {
 			return errors.Join(err, fmt.Errorf("undo the creation: %w", rerr))
@@ -190,6 +211,11 @@ func (m *Manager) Remove(ctx context.Context, name string) error {
 		if err := t.Delete(ctx, lunSpec(v)); err != nil {
 			return err
 		}
+		if v.ThinPool != "" {
+			if err := m.thin.Remove(ctx, v.ThinPool, volumeLV(name)); err != nil {
+				return err
+			}
+		}
 	}
 	return m.store.Remove(name)
 }
@@ -213,4 +239,75 @@ func LocalInitiator(root string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("initiator name: no InitiatorName= in %s: %w", p, ErrNotFound)
+}
+
+// fillFromSource takes a volume's pool, target, filesystem and mode from
+// the snapshot or volume it is made from, its portal unless one is given,
+// and at least its size.
+func (m *Manager) fillFromSource(v *Volume) error {
+	if v.FromSnapshot != "" && v.FromVolume != "" {
+		return invalidf("volume %q: made from a snapshot or a volume, not both", v.Name)
+	}
+	var pool, portal string
+	var prov Provisioner
+	var size int64
+	switch {
+	case v.FromSnapshot != "":
+		sn, err := m.store.GetSnapshot(v.FromSnapshot)
+		if err != nil {
+			return err
+		}
+		pool, prov, size, portal = sn.ThinPool, sn.Provision, sn.SizeBytes, sn.Portal
+		v.FS, v.Mode, v.Formatted = sn.FS, sn.Mode, sn.Formatted
+	case v.FromVolume != "":
+		src, err := m.store.Get(v.FromVolume)
+		if err != nil {
+			return err
+		}
+		if src.ThinPool == "" {
+			return invalidf("volume %q is file-backed: only a thin volume is cloned", v.FromVolume)
+		}
+		pool, prov, size, portal = src.ThinPool, src.Provision, src.SizeBytes, src.Portal
+		v.FS, v.Mode, v.Formatted = src.FS, src.Mode, src.Formatted
+	default:
+		return nil
+	}
+	if v.ThinPool != "" && v.ThinPool != pool {
+		return invalidf("thin pool %s: the source is in %s (a thin snapshot stays in its pool)", v.ThinPool, pool)
+	}
+	if v.Provision != ProvisionNone && v.Provision != prov {
+		return invalidf("provisioner %s: the source is served by %s", v.Provision, prov)
+	}
+	v.ThinPool, v.Provision = pool, prov
+	if v.Portal == "" && len(v.Portals) == 0 {
+		v.Portal = portal
+	}
+	if v.SizeBytes < size {
+		v.SizeBytes = size
+	}
+	return nil
+}
+
+// makeLV makes a thin volume's LV (a thin snapshot of its source, grown
+// to its size, or a new one) and records the size lvm rounded it to.
+func (m *Manager) makeLV(ctx context.Context, v *Volume) error {
+	lv := volumeLV(v.Name)
+	var n int64
+	var err error
+	switch {
+	case v.FromSnapshot != "":
+		n, err = m.thin.Snapshot(ctx, v.ThinPool, snapshotLV(v.FromSnapshot), lv)
+	case v.FromVolume != "":
+		n, err = m.thin.Snapshot(ctx, v.ThinPool, volumeLV(v.FromVolume), lv)
+	default:
+		n, err = m.thin.Create(ctx, v.ThinPool, lv, v.SizeBytes)
+	}
+	if err == nil && n < v.SizeBytes {
+		n, err = m.thin.Extend(ctx, v.ThinPool, lv, v.SizeBytes)
+	}
+	if err != nil || n == v.SizeBytes {
+		return err
+	}
+	v.SizeBytes = n
+	return m.store.Put(v)
 }

@@ -27,7 +27,16 @@ func (l LIO) root() string {
 	return l.Root
 }
 
-func (l LIO) object(s LUNSpec) string { return filepath.Join(l.root(), "core", "fileio_0", s.Name) }
+// hba is the backstore's HBA directory: fileio for a backing file, iblock
+// for a block device.
+func (l LIO) hba(s LUNSpec) string {
+	if s.Device {
+		return filepath.Join(l.root(), "core", "iblock_0")
+	}
+	return filepath.Join(l.root(), "core", "fileio_0")
+}
+
+func (l LIO) object(s LUNSpec) string { return filepath.Join(l.hba(s), s.Name) }
 func (l LIO) tpg(s LUNSpec) string    { return filepath.Join(l.root(), "iscsi", s.IQN, "tpgt_1") }
 
 // write writes value to a configfs attribute, with no newline.
@@ -82,21 +91,25 @@ func rmdir(path string) error {
 // DiskLUN implements Target: LIO's disk is LUN 0.
 func (LIO) DiskLUN() int { return 0 }
 
-// Create implements Target: a fileio storage object, a target with one TPG
+// Create implements Target: a fileio storage object (an iblock one for a
+// block device), a target with one TPG
 // listening on the portal, LUN 0 mapped to the object, no ACL (invisible
 // to every initiator until Publish).
 func (l LIO) Create(ctx context.Context, s LUNSpec) error {
-	if err := makeBacking(s.Backing, s.SizeBytes); err != nil {
+	control := fmt.Sprintf("fd_dev_name=%s,fd_dev_size=%d", s.Backing, s.SizeBytes)
+	if s.Device {
+		control = "udev_path=" + s.Backing
+	} else if err := makeBacking(s.Backing, s.SizeBytes); err != nil {
 		return err
 	}
 	obj := l.object(s)
-	for _, d := range []string{filepath.Join(l.root(), "core", "fileio_0"), obj} {
+	for _, d := range []string{l.hba(s), obj} {
 		if err := mkdir(d); err != nil {
 			return err
 		}
 	}
 	if readAttr(filepath.Join(obj, "enable")) != "1" {
-		if err := write(filepath.Join(obj, "control"), fmt.Sprintf("fd_dev_name=%s,fd_dev_size=%d", s.Backing, s.SizeBytes), false); err != nil {
+		if err := write(filepath.Join(obj, "control"), control, false); err != nil {
 			return err
 		}
 		if s.Serial != "" {
@@ -221,6 +234,9 @@ func (l LIO) Delete(ctx context.Context, s LUNSpec) error {
 	}
 	if err := rmdir(l.object(s)); err != nil {
 		return err
+	}
+	if s.Device {
+		return nil
 	}
 	return removeBacking(s.Backing)
 }

@@ -111,6 +111,7 @@ type Manager struct {
 	mpath   Multipath
 	sys     SysFS
 	mounter Mounter
+	thin    Thin
 	opts    Options
 }
 
@@ -141,6 +142,7 @@ func NewManager(opts Options) *Manager {
 		mpath:   Multipath{Runner: opts.Runner, SysRoot: opts.SysRoot, WWIDsFile: opts.MultipathWWIDs},
 		sys:     SysFS{Root: opts.SysRoot},
 		mounter: opts.Mounter,
+		thin:    Thin{Runner: opts.Runner},
 		opts:    opts,
 	}
 }

@@ -11,8 +11,12 @@ type LUNSpec struct {
 	Portal string // host:port the target listens on (LIO)
 	// Portals: every portal of a multipath volume (LIO listens on each;
 	// tgt must already serve each, tgtd's portals being its own).
-	Portals   []string
-	Backing   string // backing file, created sparse
+	Portals []string
+	Backing string // backing file, created sparse
+	// Device: Backing is a block device (a thin LV) that the volume
+	// manager makes and removes; the target only serves it (LIO's block
+	// backstore, which reads its size at every command, so it grows).
+	Device    bool
 	SizeBytes int64
 	Serial    string // unit serial number, part of the disk identity
 }

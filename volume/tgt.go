@@ -151,8 +151,10 @@ func (t Tgt) Create(ctx context.Context, l LUNSpec) error {
 			return err
 		}
 	}
-	if err := makeBacking(l.Backing, l.SizeBytes); err != nil {
-		return err
+	if !l.Device {
+		if err := makeBacking(l.Backing, l.SizeBytes); err != nil {
+			return err
+		}
 	}
 	tg, all, err := t.find(ctx, l.IQN)
 	if err != nil {
@@ -276,6 +278,9 @@ func (t Tgt) Delete(ctx context.Context, l LUNSpec) error {
 		for _, u := range tg.Accounts {
 			_, _ = t.adm(ctx, "--op", "delete", "--mode", "account", "--user", u)
 		}
+	}
+	if l.Device {
+		return nil
 	}
 	return removeBacking(l.Backing)
 }

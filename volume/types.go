@@ -52,17 +52,25 @@ type Volume struct {
 	CHAP    *CHAP    `json:"chap,omitempty"`
 
 	// Controller side, for volumes provisioned on a local target.
-	Provision  Provisioner `json:"provision,omitempty"`
-	SizeBytes  int64       `json:"sizeBytes,omitempty"`
-	Backing    string      `json:"backing,omitempty"`    // backing file
-	Serial     string      `json:"serial,omitempty"`     // unit serial set on the LUN
-	Initiators []string    `json:"initiators,omitempty"` // published initiator IQNs
+	Provision Provisioner `json:"provision,omitempty"`
+	SizeBytes int64       `json:"sizeBytes,omitempty"`
+	Backing   string      `json:"backing,omitempty"` // backing file, or a thin volume's LV
+	// ThinPool is the LVM thin pool (VG/POOL) a thin volume's LV is in:
+	// thin volumes grow (Expand) and have snapshots.
+	ThinPool   string   `json:"thinPool,omitempty"`
+	Serial     string   `json:"serial,omitempty"`     // unit serial set on the LUN
+	Initiators []string `json:"initiators,omitempty"` // published initiator IQNs
 
 	// Identity records the disk's WWID (and serial) at first attach; a
 	// re-attach to another disk is refused.
 	Identity string `json:"identity,omitempty"`
 	// Formatted is set once cgrun formatted the disk: it never formats it again.
 	Formatted bool `json:"formatted,omitempty"`
+
+	// FromSnapshot and FromVolume name what a thin volume was made from
+	// (a thin snapshot of that snapshot's or volume's LV).
+	FromSnapshot string `json:"fromSnapshot,omitempty"`
+	FromVolume   string `json:"fromVolume,omitempty"`
 
 	// CSIName is the name a CSI CreateVolume gave the volume (its
 	// idempotency key); empty for volumes made by the CLI.
@@ -168,6 +176,14 @@ func (v *Volume) Validate() error {
 	}
 	if v.LUN < 0 || v.LUN > 16383 {
 		return invalidf("LUN %d: must be 0-16383", v.LUN)
+	}
+	if v.ThinPool != "" {
+		if err := ValidThinPool(v.ThinPool); err != nil {
+			return err
+		}
+		if v.Provision == ProvisionNone {
+			return invalidf("thin pool %s: only a provisioned volume (tgt or lio) is made in a thin pool", v.ThinPool)
+		}
 	}
 	if v.FS != FSExt4 && v.FS != FSXFS {
 		return invalidf("filesystem %q: must be ext4 or xfs", v.FS)

@@ -14,7 +14,7 @@ import (
 func volumeCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "volume",
-		Usage: "manage iSCSI block volumes",
+		Usage: "manage iSCSI block volumes, their growth and snapshots",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "state-dir", Value: volume.DefaultStateDir, EnvVars: []string{"CGRUN_VOLUME_DIR"},
 				Usage: "directory of the volume registry and attach state"},
@@ -29,6 +29,10 @@ func volumeCommand() *cli.Command {
 			volumeReconcileCommand(),
 			volumeAttachCommand(),
 			volumeDetachCommand(),
+			volumeExpandCommand(),
+			volumeSnapshotCommand(),
+			volumeSnapshotsCommand(),
+			volumeSnapshotRmCommand(),
 		},
 	}
 }

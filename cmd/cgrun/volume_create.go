@@ -30,6 +30,8 @@ func volumeCreateCommand() *cli.Command {
 			&cli.StringFlag{Name: "chap-mutual-secret-file", Usage: "file (mode 0600) holding the mutual CHAP secret"},
 			&cli.StringFlag{Name: "provision", Usage: "provision a file-backed LUN on the local target: tgt or lio"},
 			&cli.StringFlag{Name: "size", Usage: "size of a provisioned LUN, e.g. 1G"},
+			&cli.StringFlag{Name: "thin-pool", Usage: "make the provisioned LUN a thin LV of this LVM thin pool, VG/POOL: it grows online (lio) and has snapshots"},
+			&cli.StringFlag{Name: "from-snapshot", Usage: "make the volume from this snapshot (copy-on-write, ready at once): its pool, target, portal, filesystem and at least its size"},
 		},
 		Action: func(c *cli.Context) error {
 			name, err := volumeName(c)
@@ -41,7 +43,7 @@ func volumeCreateCommand() *cli.Command {
 				return err
 			}
 			m := volumeManager(c, volume.Options{})
-			if v.Provision == volume.ProvisionNone {
+			if v.Provision == volume.ProvisionNone && v.FromSnapshot == "" {
 				err = m.Register(v)
 			} else {
 				err = m.Provision(c.Context, v)
@@ -92,6 +94,18 @@ func volumeFromFlags(c *cli.Context, name string) (*volume.Volume, error) {
 			return nil, fmt.Errorf("invalid --chap-secret-file %q: %w", f, err)
 		}
 	}
+	if s := c.String("from-snapshot"); s != "" {
+		return fromSnapshotFlags(c, v, s)
+	}
+	if p := c.String("thin-pool"); p != "" {
+		if err := volume.ValidThinPool(p); err != nil {
+			return nil, fmt.Errorf("invalid --thin-pool %q: must be VG/POOL, an LVM volume group and a thin pool in it", p)
+		}
+		if v.Provision == volume.ProvisionNone {
+			return nil, fmt.Errorf("invalid --thin-pool %q: only with --provision tgt|lio", p)
+		}
+		v.ThinPool = p
+	}
 	switch v.Provision {
 	case volume.ProvisionNone:
 		if c.IsSet("size") {
@@ -119,6 +133,36 @@ func volumeFromFlags(c *cli.Context, name string) (*volume.Volume, error) {
 		return nil, fmt.Errorf("invalid --provision %q: must be tgt or lio", v.Provision)
 	}
 	if v.IQN != "" {
+		if err := volume.ValidIQN(v.IQN); err != nil {
+			return nil, fmt.Errorf("invalid --iqn %q: must be iqn.YYYY-MM.domain[:id], eui. or naa. form", v.IQN)
+		}
+	}
+	return v, nil
+}
+
+// fromSnapshotFlags checks the flags of a volume made from snapshot snap:
+// its filesystem, mode and pool are the snapshot's.
+func fromSnapshotFlags(c *cli.Context, v *volume.Volume, snap string) (*volume.Volume, error) {
+	if err := volume.ValidName(snap); err != nil {
+		return nil, fmt.Errorf("invalid --from-snapshot %q: must be 1-64 of [a-zA-Z0-9_.-] starting with a letter or digit", snap)
+	}
+	for _, f := range []string{"fs", "mode", "thin-pool", "lun", "chap-user"} {
+		if c.IsSet(f) {
+			return nil, fmt.Errorf("invalid --%s %q: a volume made from a snapshot takes it from the snapshot", f, c.String(f))
+		}
+	}
+	if p := v.Provision; p != volume.ProvisionNone && p != volume.ProvisionTgt && p != volume.ProvisionLIO {
+		return nil, fmt.Errorf("invalid --provision %q: must be tgt or lio", p)
+	}
+	v.FromSnapshot, v.FS, v.Mode = snap, "", ""
+	if c.IsSet("size") {
+		size, err := units.RAMInBytes(c.String("size"))
+		if err != nil || size < 1<<20 {
+			return nil, fmt.Errorf("invalid --size %q: must be a size of at least 1m, e.g. 1G", c.String("size"))
+		}
+		v.SizeBytes = size
+	}
+	if v.IQN != "" { // the portal, unless given, is the snapshot's
 		if err := volume.ValidIQN(v.IQN); err != nil {
 			return nil, fmt.Errorf("invalid --iqn %q: must be iqn.YYYY-MM.domain[:id], eui. or naa. form", v.IQN)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -138,6 +139,19 @@ func RequireLIO(t testing.TB) {
 	_, err := os.Stat("/sys/kernel/config/target/iscsi")
 	Require(t, err == nil, "kernel LIO target not available at /sys/kernel/config/target/iscsi",
 		"modprobe iscsi_target_mod target_core_file && mount -t configfs configfs /sys/kernel/config")
+}
+
+// ThinPool is the VM lane's LVM thin pool, the one the README names
+// (guest.sh makes it).
+const ThinPool = "cgrun/pool"
+
+// RequireThinPool requires, on the iSCSI lane, LIO and the lane's thin
+// pool.
+func RequireThinPool(t testing.TB) {
+	t.Helper()
+	RequireLIO(t)
+	err := exec.Command("lvs", ThinPool).Run()
+	Require(t, err == nil, "no LVM thin pool "+ThinPool, "lvcreate -L 2G -T "+ThinPool)
 }
 
 func portalListening(addr string) bool {

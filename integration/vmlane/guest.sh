@@ -12,6 +12,8 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/r
 # runtime's symbol table lookup during asynchronous preemption ("fatal error:
 # index out of range"): no preemption signals in the guest.
 export GODEBUG=asyncpreemptoff=1
+# lvm warns of every descriptor a test binary's shell leaves open
+export LVM_SUPPRESS_FD_WARNINGS=1
 up() { cut -d' ' -f1 /proc/uptime; }
 G0=$(up)
 
@@ -23,6 +25,21 @@ start_tgtd() {
 	for i in $(seq 100); do tgtadm --op show --mode sys > /dev/null 2>&1 && break; sleep 0.1; done
 	tgtadm --lld iscsi --op new --mode portal --param portal=127.0.0.2:3260 || return
 	pgrep -x -o tgtd > /run/vmlane-tgtd.pid # the daemon, not its helper
+}
+
+# start_thinpool: an LVM thin pool cgrun/pool (the README's) on a loop device over a
+# sparse file (thin volumes: expansion, snapshots).
+start_thinpool() {
+	# lvm scans every block device at each command: the lane's lvm looks at
+	# its loop device only, never at the tests' iSCSI disks (a scan of a
+	# disk whose path a multipath test cut waits on its IO), as hosts with
+	# SAN disks set a filter.
+	mkdir -p /run/vmlane-lvm
+	printf 'devices {\n\tglobal_filter = [ "a|^/dev/loop|", "r|.*|" ]\n}\n' > /run/vmlane-lvm/lvm.conf
+	export LVM_SYSTEM_DIR=/run/vmlane-lvm
+	truncate -s 4G $SCRATCH/thinpool.img || return
+	local loop; loop=$(losetup -f --show $SCRATCH/thinpool.img) || return
+	pvcreate -qq "$loop" && vgcreate -qq cgrun "$loop" && lvcreate -qq -y -L 2G -T cgrun/pool
 }
 
 setup() {
@@ -54,7 +71,7 @@ setup() {
 	# dm_* for multipath volumes, nf_tables for the iptables rules that cut
 	# one of their paths.
 	modprobe -a iscsi_tcp sd_mod loop bfq configfs iscsi_target_mod target_core_file target_core_iblock veth bridge \
-		dm_multipath dm_round_robin dm_service_time nf_tables || return
+		dm_multipath dm_round_robin dm_service_time dm_thin_pool nf_tables || return
 	STEPS="modprobe=$(awk -v a="$t0" -v b="$(up)" 'BEGIN{printf "%.1f", b-a}')s"
 	t0=$(up)
 	mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config || return
@@ -65,6 +82,8 @@ setup() {
 	# strict, so only the WWIDs cgrun adds get a map); its wwids file is in
 	# the guest's /etc overlay.
 	multipathd || return
+	mkdir -p /sys/kernel/config/target/iscsi # registers LIO's iSCSI fabric
+	start_thinpool || return
 	STEPS="$STEPS udevd+tgtd+iscsid=$(awk -v a="$t0" -v b="$(up)" 'BEGIN{printf "%.1f", b-a}')s"
 }
 
@@ -102,7 +121,7 @@ G1=$(up)
 if [ $src != 0 ]; then
 	echo "vmlane: FAIL: guest setup failed"; rc=3
 else
-	echo "vmlane: guest ready: cgroup2 [$(cat /sys/fs/cgroup/cgroup.subtree_control)], tgtd 127.0.0.1:3260 127.0.0.2:3260, iscsid, multipathd"
+	echo "vmlane: guest ready: cgroup2 [$(cat /sys/fs/cgroup/cgroup.subtree_control)], tgtd 127.0.0.1:3260 127.0.0.2:3260, iscsid, multipathd, thin pool cgrun/pool"
 	if [ -s "$RUN/cmd" ]; then
 		. "$RUN/env"
 		(cd "$(cat "$RUN/cwd")" && exec bash "$RUN/cmd") 2>&1 | tee -a $OUT/test.log; rc=${PIPESTATUS[0]}
