@@ -29,12 +29,20 @@ const paramProvisioner = "provisioner"
 // ControllerGetCapabilities implements csi.ControllerServer.
 func (d *Driver) ControllerGetCapabilities(context.Context, *csi.ControllerGetCapabilitiesRequest) (*csi.ControllerGetCapabilitiesResponse, error) {
 	var caps []*csi.ControllerServiceCapability
-	for _, c := range []csi.ControllerServiceCapability_RPC_Type{
+	rpcs := []csi.ControllerServiceCapability_RPC_Type{
 		csi.ControllerServiceCapability_RPC_CREATE_DELETE_VOLUME,
 		csi.ControllerServiceCapability_RPC_PUBLISH_UNPUBLISH_VOLUME,
 		csi.ControllerServiceCapability_RPC_LIST_VOLUMES,
 		csi.ControllerServiceCapability_RPC_GET_CAPACITY,
-	} {
+	}
+	if d.opts.ThinPool != "" {
+		rpcs = append(rpcs, csi.ControllerServiceCapability_RPC_CREATE_DELETE_SNAPSHOT,
+			csi.ControllerServiceCapability_RPC_LIST_SNAPSHOTS, csi.ControllerServiceCapability_RPC_CLONE_VOLUME)
+	}
+	if d.opts.expands() {
+		rpcs = append(rpcs, csi.ControllerServiceCapability_RPC_EXPAND_VOLUME)
+	}
+	for _, c := range rpcs {
 		caps = append(caps, &csi.ControllerServiceCapability{Type: &csi.ControllerServiceCapability_Rpc{
 			Rpc: &csi.ControllerServiceCapability_RPC{Type: c}}})
 	}
@@ -100,8 +108,9 @@ func (d *Driver) CreateVolume(ctx context.Context, req *csi.CreateVolumeRequest)
 	if fs == "" {
 		fs = volume.FSExt4
 	}
-	if req.GetVolumeContentSource() != nil {
-		return nil, invalid("volume content source: volumes are created blank (snapshots and clones are not supported)")
+	fromSnap, fromVol, err := d.source(req.GetVolumeContentSource(), mode, fs)
+	if err != nil {
+		return nil, err
 	}
 	if len(req.GetMutableParameters()) > 0 {
 		return nil, invalid("mutable parameters: none are supported")
@@ -125,16 +134,28 @@ func (d *Driver) CreateVolume(ctx context.Context, req *csi.CreateVolumeRequest)
 			return nil, status.Errorf(codes.AlreadyExists, "volume %s exists as a %s volume (%s)", id, old.Mode, old.FS)
 		case old.Provision != prov:
 			return nil, status.Errorf(codes.AlreadyExists, "volume %s exists on %s", id, old.Provision)
+		case old.FromSnapshot != fromSnap || old.FromVolume != fromVol:
+			return nil, status.Errorf(codes.AlreadyExists, "volume %s exists with another content source", id)
 		}
 		size = old.SizeBytes
 	} else if !errors.Is(err, volume.ErrNotFound) {
 		return nil, toStatus(err)
 	}
-	v := &volume.Volume{Name: id, Portal: d.opts.Portal, FS: fs, Mode: mode, Provision: prov, SizeBytes: size, CSIName: req.GetName()}
+	v := &volume.Volume{Name: id, Portal: d.opts.Portal, FS: fs, Mode: mode, Provision: prov, SizeBytes: size, CSIName: req.GetName(),
+		ThinPool: d.opts.ThinPool, FromSnapshot: fromSnap, FromVolume: fromVol}
 	if err := d.m.Provision(ctx, v); err != nil {
 		return nil, toStatus(err)
 	}
-	return &csi.CreateVolumeResponse{Volume: csiVolume(v)}, nil
+	if !fitsRange(v.SizeBytes, req.GetCapacityRange()) {
+		// lvm rounds thin LVs up to the volume group's extents
+		if err := d.m.Remove(ctx, id); err != nil {
+			return nil, toStatus(err)
+		}
+		return nil, status.Errorf(codes.OutOfRange, "a volume of the thin pool has %d bytes (its extents), outside the range asked", v.SizeBytes)
+	}
+	cv := csiVolume(v)
+	cv.ContentSource = req.GetVolumeContentSource()
+	return &csi.CreateVolumeResponse{Volume: cv}, nil
 }
 
 func csiVolume(v *volume.Volume) *csi.Volume {
@@ -316,4 +337,64 @@ func (d *Driver) GetCapacity(_ context.Context, req *csi.GetCapacityRequest) (*c
 		return nil, toStatus(err)
 	}
 	return &csi.GetCapacityResponse{AvailableCapacity: int64(st.Bavail) * st.Bsize}, nil
+}
+
+// source checks a CreateVolume's content source: a snapshot or a volume
+// of the plugin's thin pool, of the mode and filesystem asked.
+func (d *Driver) source(src *csi.VolumeContentSource, mode volume.Mode, fs volume.FSType) (snap, vol string, err error) {
+	if src == nil {
+		return "", "", nil
+	}
+	if d.opts.ThinPool == "" {
+		return "", "", invalid("volume content source: volumes are made from snapshots and volumes when the plugin has a thin pool (--thin-pool)")
+	}
+	var m volume.Mode
+	var f volume.FSType
+	switch {
+	case src.GetSnapshot() != nil:
+		snap = src.GetSnapshot().GetSnapshotId()
+		sn, err := d.csiSnapshot(snap)
+		if err != nil {
+			return "", "", err
+		}
+		m, f = sn.Mode, sn.FS
+	case src.GetVolume() != nil:
+		vol = src.GetVolume().GetVolumeId()
+		v, err := d.csiOwned(vol)
+		if err != nil {
+			return "", "", err
+		}
+		m, f = v.Mode, v.FS
+	default:
+		return "", "", invalid("volume content source: a snapshot or a volume")
+	}
+	if m != mode || (mode == volume.ModeFilesystem && f != fs) {
+		return "", "", invalid("volume content source: it holds a %s volume (%s), not the %s volume asked", m, f, mode)
+	}
+	return snap, vol, nil
+}
+
+// ControllerExpandVolume implements csi.ControllerServer: the thin LV
+// grown (and, attached on this host, the disk and filesystem); a mounted
+// volume then needs the node's NodeExpandVolume for its filesystem.
+func (d *Driver) ControllerExpandVolume(ctx context.Context, req *csi.ControllerExpandVolumeRequest) (*csi.ControllerExpandVolumeResponse, error) {
+	if req.GetVolumeId() == "" {
+		return nil, invalid("volume ID missing")
+	}
+	if req.GetCapacityRange() == nil {
+		return nil, invalid("capacity range missing")
+	}
+	v, err := d.csiOwned(req.GetVolumeId())
+	if err != nil {
+		return nil, err
+	}
+	size, err := sizeOf(req.GetCapacityRange())
+	if err != nil {
+		return nil, err
+	}
+	n, err := d.m.Expand(ctx, v.Name, size)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &csi.ControllerExpandVolumeResponse{CapacityBytes: n, NodeExpansionRequired: v.Mode == volume.ModeFilesystem}, nil
 }

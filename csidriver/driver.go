@@ -50,6 +50,11 @@ type Options struct {
 	Provisioner volume.Provisioner
 	// Portal is the portal of provisioned targets (DefaultPortal).
 	Portal string
+	// ThinPool, VG/POOL, makes CreateVolume's LUNs thin LVs of that LVM
+	// thin pool: the plugin then has snapshots, clones and (on lio)
+	// expansion. Give it to node instances too: they advertise node
+	// expansion with it.
+	ThinPool string
 	// Version is the vendor version GetPluginInfo reports.
 	Version string
 	// Log receives one line per call (method, volume, result, time);
@@ -91,6 +96,11 @@ func New(opts Options) (*Driver, error) {
 	if err := volume.ValidPortal(opts.Portal); err != nil {
 		return nil, err
 	}
+	if opts.ThinPool != "" {
+		if err := volume.ValidThinPool(opts.ThinPool); err != nil {
+			return nil, err
+		}
+	}
 	if opts.serves(ModeNode) {
 		if opts.NodeID == "" {
 			return nil, errors.New("node ID: the node's initiator IQN is needed to serve the node service")
@@ -101,6 +111,9 @@ func New(opts Options) (*Driver, error) {
 	}
 	return &Driver{m: opts.Manager, opts: opts}, nil
 }
+
+// expands reports whether volumes grow: thin ones on lio.
+func (o Options) expands() bool { return o.ThinPool != "" && o.Provisioner == volume.ProvisionLIO }
 
 // serves reports whether mode's service runs under o.Mode.
 func (o Options) serves(m Mode) bool { return o.Mode == ModeAll || o.Mode == m }

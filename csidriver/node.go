@@ -23,11 +23,15 @@ const StageUser = "csi-stage"
 // NodeGetCapabilities implements csi.NodeServer.
 func (d *Driver) NodeGetCapabilities(context.Context, *csi.NodeGetCapabilitiesRequest) (*csi.NodeGetCapabilitiesResponse, error) {
 	var caps []*csi.NodeServiceCapability
-	for _, c := range []csi.NodeServiceCapability_RPC_Type{
+	rpcs := []csi.NodeServiceCapability_RPC_Type{
 		csi.NodeServiceCapability_RPC_STAGE_UNSTAGE_VOLUME,
 		csi.NodeServiceCapability_RPC_GET_VOLUME_STATS,
 		csi.NodeServiceCapability_RPC_GET_VOLUME_HEALTH,
-	} {
+	}
+	if d.opts.expands() {
+		rpcs = append(rpcs, csi.NodeServiceCapability_RPC_EXPAND_VOLUME)
+	}
+	for _, c := range rpcs {
 		caps = append(caps, &csi.NodeServiceCapability{Type: &csi.NodeServiceCapability_Rpc{
 			Rpc: &csi.NodeServiceCapability_RPC{Type: c}}})
 	}
@@ -248,10 +252,8 @@ func (d *Driver) NodeGetVolumeStats(_ context.Context, req *csi.NodeGetVolumeSta
 	if err != nil {
 		return nil, err
 	}
-	var st unix.Stat_t
 	p := req.GetVolumePath()
-	dev := unix.Mkdev(a.Major, a.Minor)
-	if err := unix.Stat(p, &st); err != nil || (v.Mode == volume.ModeBlock && st.Rdev != dev) || (v.Mode == volume.ModeFilesystem && st.Dev != dev) {
+	if !holds(v, a, p) {
 		return nil, status.Errorf(codes.NotFound, "volume %s is not at %s", v.Name, p)
 	}
 	resp := &csi.NodeGetVolumeStatsResponse{}
@@ -302,6 +304,53 @@ func (d *Driver) NodeGetVolumeHealth(_ context.Context, req *csi.NodeGetVolumeHe
 			Status: csi.VolumeHealthErrorType_INACCESSIBLE, Reason: "iSCSI", Message: msg}}
 	}
 	return &csi.NodeGetVolumeHealthResponse{VolumeHealth: h}, nil
+}
+
+// NodeExpandVolume implements csi.NodeServer: the sessions rescanned until
+// the disk has the size asked (what the target reports when none is), a
+// multipath map resized, a mounted filesystem grown online.
+func (d *Driver) NodeExpandVolume(ctx context.Context, req *csi.NodeExpandVolumeRequest) (*csi.NodeExpandVolumeResponse, error) {
+	switch {
+	case req.GetVolumeId() == "":
+		return nil, invalid("volume ID missing")
+	case req.GetVolumePath() == "":
+		return nil, invalid("volume path missing")
+	}
+	if _, err := sizeOf(req.GetCapacityRange()); req.GetCapacityRange() != nil && err != nil {
+		return nil, err
+	}
+	v, a, err := d.staged(req.GetVolumeId())
+	if status.Code(err) == codes.FailedPrecondition {
+		err = status.Errorf(codes.NotFound, "volume %s is not staged on this node", req.GetVolumeId())
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !holds(v, a, req.GetVolumePath()) && !holds(v, a, req.GetStagingTargetPath()) {
+		return nil, status.Errorf(codes.NotFound, "volume %s is not at %s", v.Name, req.GetVolumePath())
+	}
+	n, err := d.m.ExpandAttached(ctx, v.Name, req.GetCapacityRange().GetRequiredBytes())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &csi.NodeExpandVolumeResponse{CapacityBytes: n}, nil
+}
+
+// holds reports whether path is where volume v (attached as a) is
+// mounted, or its device node is bound.
+func holds(v *volume.Volume, a *volume.Attachment, p string) bool {
+	if p == "" {
+		return false
+	}
+	var st unix.Stat_t
+	dev := unix.Mkdev(a.Major, a.Minor)
+	if err := unix.Stat(p, &st); err != nil {
+		return false
+	}
+	if v.Mode == volume.ModeBlock {
+		return st.Rdev == dev && st.Mode&unix.S_IFMT == unix.S_IFBLK
+	}
+	return st.Dev == dev
 }
 
 // bind mounts src on target once (a target already a mount point is

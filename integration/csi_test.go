@@ -2,11 +2,13 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -132,20 +134,25 @@ func assertNoCSITrace(t *testing.T, prefix string, registries ...string) {
 }
 
 // The CSI sanity suite passes against cgrun csi serving controller and
-// node in one process, and in two processes with a registry each (the
-// node registers what it stages from the volume context). Nothing is left
-// after either: no session, node record, target, mount or record.
+// node in one process, with thin volumes on LIO (snapshots, clones,
+// expansion), and in two processes with a registry each and file-backed
+// volumes on tgt (the node registers what it stages from the volume
+// context). Nothing is left after either: no session, node record,
+// target, mount, LV or record.
 func TestCSISanity(t *testing.T) {
-	testutil.RequireISCSI(t)
+	testutil.RequireThinPool(t)
 	for _, deploy := range []string{"one-process", "two-processes"} {
 		t.Run(deploy, func(t *testing.T) {
 			dir := t.TempDir()
 			var addr, caddr string
 			var registries []string
+			min := minSanitySpecs
 			if deploy == "one-process" {
 				reg := filepath.Join(dir, "volumes")
-				addr = "unix://" + startCSI(t, dir, "all", "--mode", "all", "--state-dir", reg).sock
+				addr = "unix://" + startCSI(t, dir, "all", "--mode", "all", "--state-dir", reg,
+					"--provisioner", "lio", "--portal", lioPortal, "--thin-pool", testutil.ThinPool).sock
 				registries = []string{reg}
+				min = minSanitySpecsThin
 			} else {
 				creg, nreg := filepath.Join(dir, "controller"), filepath.Join(dir, "node")
 				caddr = "unix://" + startCSI(t, dir, "controller", "--mode", "controller", "--state-dir", creg).sock
@@ -162,13 +169,17 @@ func TestCSISanity(t *testing.T) {
 				t.Fatalf("csi-sanity: %v\n%s", err, tail(string(out), 12000))
 			}
 			t.Logf("csi-sanity (%s): ran %s of %s specs, %s passed, %s failed", deploy, ran[1], ran[2], ran[4], ran[5])
+			logCallTimes(t, dir)
 			// the specs the plugin's capabilities select (a capability
 			// lost would skip its specs, and the suite still succeed)
-			if n, _ := strconv.Atoi(ran[1]); n < minSanitySpecs || ran[4] != ran[1] {
-				t.Fatalf("csi-sanity ran %s specs, %s passed; want all of at least %d", ran[1], ran[4], minSanitySpecs)
+			if n, _ := strconv.Atoi(ran[1]); n < min || ran[4] != ran[1] {
+				t.Fatalf("csi-sanity ran %s specs, %s passed; want all of at least %d", ran[1], ran[4], min)
 			}
 			assertNoCSITrace(t, "io.cgrun:sanity", registries...)
 			assertNoCSITrace(t, "io.cgrun:csi-", registries...)
+			if left := lvsOfTest(t, "sanity", "csi"); len(left) > 0 {
+				t.Errorf("LVs left: %v", left)
+			}
 		})
 	}
 }
@@ -177,6 +188,36 @@ func TestCSISanity(t *testing.T) {
 // capabilities select: Identity, Controller (create, delete, publish,
 // list, capacity), Node (stage, publish, stats, health).
 const minSanitySpecs = 51
+
+// minSanitySpecsThin adds the specs of snapshots, clones and expansion.
+const minSanitySpecsThin = 70
+
+// logCallTimes sums the plugins' call log (one line per call, with its
+// time) by method.
+func logCallTimes(t *testing.T, dir string) {
+	logs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	sum := map[string]time.Duration{}
+	count := map[string]int{}
+	re := regexp.MustCompile(`^csi: /csi\.v1\.\w+/(\w+) .*\((\S+)\)$`)
+	for _, l := range logs {
+		b, _ := os.ReadFile(l)
+		for _, line := range strings.Split(string(b), "\n") {
+			if m := re.FindStringSubmatch(line); m != nil {
+				d, _ := time.ParseDuration(m[2])
+				sum[m[1]] += d
+				count[m[1]]++
+			}
+		}
+	}
+	var parts []string
+	for m, d := range sum {
+		if d > time.Second {
+			parts = append(parts, fmt.Sprintf("%s %dx %s", m, count[m], d.Round(100*time.Millisecond)))
+		}
+	}
+	sort.Strings(parts)
+	t.Logf("plugin time by call: %s", strings.Join(parts, ", "))
+}
 
 func tail(s string, n int) string {
 	if len(s) > n {
@@ -198,6 +239,7 @@ func TestCSISanitySuite(t *testing.T) {
 	cfg.TargetPath = filepath.Join(dir, "target")
 	cfg.StagingPath = filepath.Join(dir, "staging")
 	cfg.TestVolumeSize = 32 << 20
+	cfg.TestVolumeExpandSize = 64 << 20
 	cfg.IdempotentCount = 2
 	sanity.Test(t, cfg)
 }

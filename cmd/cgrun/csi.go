@@ -13,6 +13,7 @@ const (
 	flagCSIMode        = "mode"
 	flagCSIProvisioner = "provisioner"
 	flagCSIPortal      = "portal"
+	flagCSIThinPool    = "thin-pool"
 )
 
 // csiCommand serves the volume lifecycle as a CSI v1 plugin. The gRPC and
@@ -31,6 +32,7 @@ func csiCommand() *cli.Command {
 			&cli.StringFlag{Name: flagCSIMode, Value: "all", Usage: "services to serve: controller, node or all"},
 			&cli.StringFlag{Name: flagCSIProvisioner, Value: string(volume.ProvisionTgt), Usage: "local target CreateVolume provisions on: tgt or lio"},
 			&cli.StringFlag{Name: flagCSIPortal, Value: "127.0.0.1:3260", Usage: "portal HOST:PORT of the provisioned targets"},
+			&cli.StringFlag{Name: flagCSIThinPool, Usage: "make volumes thin LVs of this LVM thin pool, VG/POOL: snapshots, clones, and expansion on lio (give it to node instances too)"},
 			&cli.StringFlag{Name: "state-dir", Value: volume.DefaultStateDir, EnvVars: []string{"CGRUN_VOLUME_DIR"},
 				Usage: "directory of the volume registry and attach state (shared with cgrun volume and run -v)"},
 			&cli.StringFlag{Name: "pause-after", Hidden: true, Usage: "testing: stop for good after this attach or detach step"},

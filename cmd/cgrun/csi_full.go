@@ -34,6 +34,9 @@ func csiAction(c *cli.Context) error {
 	if err := volume.ValidPortal(c.String(flagCSIPortal)); err != nil {
 		return fmt.Errorf("invalid --%s %q: must be HOST:PORT", flagCSIPortal, c.String(flagCSIPortal))
 	}
+	if p := c.String(flagCSIThinPool); p != "" && volume.ValidThinPool(p) != nil {
+		return fmt.Errorf("invalid --%s %q: must be VG/POOL, an LVM volume group and a thin pool in it", flagCSIThinPool, p)
+	}
 	nodeID := c.String(flagCSINodeID)
 	if mode != csidriver.ModeController {
 		if nodeID == "" {
@@ -49,7 +52,7 @@ func csiAction(c *cli.Context) error {
 	}
 	d, err := csidriver.New(csidriver.Options{
 		Manager: volumeManager(c, volume.Options{AfterStep: volumePauseAfter(c)}), Mode: mode, NodeID: nodeID,
-		Provisioner: prov, Portal: c.String(flagCSIPortal), Version: c.App.Version, Log: c.App.ErrWriter,
+		Provisioner: prov, Portal: c.String(flagCSIPortal), ThinPool: c.String(flagCSIThinPool), Version: c.App.Version, Log: c.App.ErrWriter,
 	})
 	if err != nil {
 		return err
