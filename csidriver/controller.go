@@ -284,9 +284,6 @@ func (d *Driver) ValidateVolumeCapabilities(_ context.Context, req *csi.Validate
 // ListVolumes implements csi.ControllerServer: the volumes CSI created,
 // by name; the token is the index of the next entry.
 func (d *Driver) ListVolumes(_ context.Context, req *csi.ListVolumesRequest) (*csi.ListVolumesResponse, error) {
-	if req.GetMaxEntries() < 0 {
-		return nil, invalid("max entries %d: must not be negative", req.GetMaxEntries())
-	}
 	names, err := d.m.Store().List()
 	if err != nil {
 		return nil, toStatus(err)
@@ -297,25 +294,38 @@ func (d *Driver) ListVolumes(_ context.Context, req *csi.ListVolumesRequest) (*c
 			vols = append(vols, v)
 		}
 	}
-	start := 0
-	if t := req.GetStartingToken(); t != "" {
-		start, err = strconv.Atoi(t)
-		if err != nil || start < 0 || start > len(vols) {
-			return nil, status.Errorf(codes.Aborted, "starting token %q: not one this plugin gave", t)
-		}
+	start, end, next, err := page(len(vols), req.GetStartingToken(), req.GetMaxEntries())
+	if err != nil {
+		return nil, err
 	}
-	end := len(vols)
-	if m := int(req.GetMaxEntries()); m > 0 && start+m < end {
-		end = start + m
-	}
-	resp := &csi.ListVolumesResponse{}
+	resp := &csi.ListVolumesResponse{NextToken: next}
 	for _, v := range vols[start:end] {
 		resp.Entries = append(resp.Entries, &csi.ListVolumesResponse_Entry{Volume: csiVolume(v)})
 	}
-	if end < len(vols) {
-		resp.NextToken = strconv.Itoa(end)
-	}
 	return resp, nil
+}
+
+// page is the part [start, end) of n entries a list call returns, and the
+// token of the next: the index of its first entry. A token this plugin did
+// not give is Aborted, as the spec asks.
+func page(n int, token string, max int32) (start, end int, next string, err error) {
+	if max < 0 {
+		return 0, 0, "", invalid("max entries %d: must not be negative", max)
+	}
+	if token != "" {
+		start, err = strconv.Atoi(token)
+		if err != nil || start < 0 || start > n {
+			return 0, 0, "", status.Errorf(codes.Aborted, "starting token %q: not one this plugin gave", token)
+		}
+	}
+	end = n
+	if max > 0 && start+int(max) < end {
+		end = start + int(max)
+	}
+	if end < n {
+		next = strconv.Itoa(end)
+	}
+	return start, end, next, nil
 }
 
 // GetCapacity implements csi.ControllerServer: the space left for backing

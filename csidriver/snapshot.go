@@ -5,7 +5,6 @@ import (
 	"errors"
 	"maps"
 	"slices"
-	"strconv"
 
 	"github.com/container-storage-interface/spec/lib/go/csi"
 	"google.golang.org/grpc/codes"
@@ -87,9 +86,6 @@ func (d *Driver) DeleteSnapshot(ctx context.Context, req *csi.DeleteSnapshotRequ
 // created, by ID, of one volume or one ID when asked; paged as
 // ListVolumes is.
 func (d *Driver) ListSnapshots(_ context.Context, req *csi.ListSnapshotsRequest) (*csi.ListSnapshotsResponse, error) {
-	if req.GetMaxEntries() < 0 {
-		return nil, invalid("max entries %d: must not be negative", req.GetMaxEntries())
-	}
 	all, err := d.m.Store().Snapshots()
 	if err != nil {
 		return nil, toStatus(err)
@@ -102,23 +98,13 @@ func (d *Driver) ListSnapshots(_ context.Context, req *csi.ListSnapshotsRequest)
 		}
 		sns = append(sns, sn)
 	}
-	start := 0
-	if t := req.GetStartingToken(); t != "" {
-		start, err = strconv.Atoi(t)
-		if err != nil || start < 0 || start > len(sns) {
-			return nil, status.Errorf(codes.Aborted, "starting token %q: not one this plugin gave", t)
-		}
+	start, end, next, err := page(len(sns), req.GetStartingToken(), req.GetMaxEntries())
+	if err != nil {
+		return nil, err
 	}
-	end := len(sns)
-	if m := int(req.GetMaxEntries()); m > 0 && start+m < end {
-		end = start + m
-	}
-	resp := &csi.ListSnapshotsResponse{}
+	resp := &csi.ListSnapshotsResponse{NextToken: next}
 	for _, sn := range sns[start:end] {
 		resp.Entries = append(resp.Entries, &csi.ListSnapshotsResponse_Entry{Snapshot: csiSnap(sn)})
-	}
-	if end < len(sns) {
-		resp.NextToken = strconv.Itoa(end)
 	}
 	return resp, nil
 }
