@@ -174,6 +174,7 @@ func faultForeground(t *testing.T, store, image, step string, started bool, faul
 			t.Fatal(err)
 		}
 		p.Wait(time.Minute)
+		p.WaitRunner(time.Minute)
 	case "both":
 		p.KillSupervisor()
 		p.KillRunner()

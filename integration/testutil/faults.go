@@ -200,6 +200,25 @@ func (p *Paused) KillSupervisor() {
 	}
 }
 
+// WaitRunner waits, at most timeout, for the runner to end (gone, or a
+// zombie): with its supervisor killed it goes on alone, and what it
+// releases (a --rm container's record among them) is released when it ends.
+func (p *Paused) WaitRunner(timeout time.Duration) {
+	p.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.Runner))
+		// the state follows the command's name in parentheses
+		if i := strings.LastIndexByte(string(b), ')'); err != nil || (i > 0 && strings.HasPrefix(string(b[i+1:]), " Z")) {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("the runner %d did not end %v after the fault", p.Runner, timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // Wait waits for the command (the supervisor) to end, at most timeout, and
 // returns its result; -1 as the code when it was killed.
 func (p *Paused) Wait(timeout time.Duration) Result {
