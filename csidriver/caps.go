@@ -19,6 +19,7 @@ const (
 	ctxMode   = "mode"
 	ctxFS     = "fsType"
 	ctxSerial = "serial"
+	ctxCHAP   = "chap"
 )
 
 // VolumeID is the cgrun volume name of a CreateVolume name.
@@ -131,6 +132,9 @@ func volumeContext(v *volume.Volume) map[string]string {
 	}
 	if v.Serial != "" {
 		c[ctxSerial] = v.Serial
+	}
+	if v.CHAP != nil {
+		c[ctxCHAP] = "true" // the node's stage secrets carry it
 	}
 	return c
 }

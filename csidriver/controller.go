@@ -143,7 +143,13 @@ func (d *Driver) CreateVolume(ctx context.Context, req *csi.CreateVolumeRequest)
 	}
 	v := &volume.Volume{Name: id, Portal: d.opts.Portal, FS: fs, Mode: mode, Provision: prov, SizeBytes: size, CSIName: req.GetName(),
 		ThinPool: d.opts.ThinPool, FromSnapshot: fromSnap, FromVolume: fromVol}
+	if v.CHAP, err = d.chapFromSecrets("controller."+id, req.GetSecrets()); err != nil {
+		return nil, err
+	}
 	if err := d.m.Provision(ctx, v); err != nil {
+		if _, gerr := d.m.Store().Get(id); gerr != nil {
+			d.removeSecrets("controller." + id)
+		}
 		return nil, toStatus(err)
 	}
 	if !fitsRange(v.SizeBytes, req.GetCapacityRange()) {
@@ -197,6 +203,7 @@ func (d *Driver) DeleteVolume(ctx context.Context, req *csi.DeleteVolumeRequest)
 	if err != nil {
 		return nil, toStatus(err)
 	}
+	d.removeSecrets("controller." + req.GetVolumeId())
 	return &csi.DeleteVolumeResponse{}, nil
 }
 

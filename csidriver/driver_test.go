@@ -521,3 +521,52 @@ func TestToStatus(t *testing.T) {
 		t.Error("nil is not an error")
 	}
 }
+
+// CHAP in CSI secrets: written to files only their owner reads, in a
+// 0700 directory of the registry, checked as the library checks them,
+// and removed with what they belong to; a bad secret leaves no file.
+func TestCHAPSecrets(t *testing.T) {
+	dir := t.TempDir()
+	m := volume.NewManager(volume.Options{StateDir: filepath.Join(dir, "volumes"), Runner: failRunner{t}})
+	d, err := New(Options{Manager: m, Mode: ModeController})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := d.chapFromSecrets("controller.v", map[string]string{"other": "x"}); c != nil || err != nil {
+		t.Fatalf("no CHAP secrets: %v %v", c, err)
+	}
+	for _, bad := range []map[string]string{
+		{secretUser: "u"},
+		{secretUser: "u", secretPassword: "short"},
+		{secretUser: "u", secretPassword: "long-enough-secret", secretMutualUser: "t"},
+		{secretUser: "u", secretPassword: "long-enough-secret", secretMutualUser: "t", secretMutualSecret: "has blanks in it"},
+	} {
+		_, err := d.chapFromSecrets("controller.v", bad)
+		wantCode(t, fmt.Sprint(bad), err, codes.InvalidArgument)
+		if err != nil && strings.Contains(err.Error(), bad[secretPassword]) && bad[secretPassword] != "" {
+			t.Errorf("the error shows the secret: %v", err)
+		}
+		if ents, _ := os.ReadDir(d.secretDir()); len(ents) > 0 {
+			t.Fatalf("a refused secret left %v", ents)
+		}
+	}
+	c, err := d.chapFromSecrets("controller.v", map[string]string{secretUser: "u", secretPassword: "long-enough-secret",
+		secretMutualUser: "t", secretMutualSecret: "another-long-secret"})
+	if err != nil || c.User != "u" || c.MutualUser != "t" {
+		t.Fatalf("CHAP %+v %v", c, err)
+	}
+	for p, want := range map[string]string{c.SecretFile: "long-enough-secret", c.MutualSecretFile: "another-long-secret"} {
+		st, err := os.Stat(p)
+		b, _ := os.ReadFile(p)
+		if err != nil || st.Mode().Perm() != 0o600 || string(b) != want {
+			t.Errorf("%s: %v %v %q", p, st, err, b)
+		}
+	}
+	if st, err := os.Stat(d.secretDir()); err != nil || st.Mode().Perm() != 0o700 {
+		t.Errorf("secret directory %v %v", st, err)
+	}
+	d.removeSecrets("controller.v")
+	if ents, _ := os.ReadDir(d.secretDir()); len(ents) > 0 {
+		t.Fatalf("left after removal: %v", ents)
+	}
+}

@@ -47,11 +47,24 @@ func (d *Driver) NodeGetInfo(context.Context, *csi.NodeGetInfoRequest) (*csi.Nod
 // nodeVolume is volume id as this node knows it: its registry's record, or
 // one registered from the volume context (the controller's registry being
 // elsewhere).
-func (d *Driver) nodeVolume(id string, vc map[string]string, mode volume.Mode, fs volume.FSType) (*volume.Volume, error) {
+func (d *Driver) nodeVolume(id string, vc, secrets map[string]string, mode volume.Mode, fs volume.FSType) (*volume.Volume, error) {
 	if volume.ValidName(id) != nil {
 		return nil, status.Errorf(codes.NotFound, "volume %q: no such volume", id)
 	}
 	v, err := d.m.Store().Get(id)
+	if err == nil && v.CSIStaged {
+		// registered by an earlier stage: its CHAP is this call's
+		c, err := d.chapFromSecrets("node."+id, secrets)
+		if err != nil {
+			return nil, err
+		}
+		if c != nil && (v.CHAP == nil || *v.CHAP != *c) {
+			v.CHAP = c
+			if err := d.m.Store().Put(v); err != nil {
+				return nil, toStatus(err)
+			}
+		}
+	}
 	if err == nil || !errors.Is(err, volume.ErrNotFound) {
 		return v, toStatus(err)
 	}
@@ -62,7 +75,14 @@ func (d *Driver) nodeVolume(id string, vc map[string]string, mode volume.Mode, f
 	if nv == nil {
 		return nil, status.Errorf(codes.NotFound, "volume %q: not in this node's registry, and its volume context names no target", id)
 	}
+	if nv.CHAP, err = d.chapFromSecrets("node."+id, secrets); err != nil {
+		return nil, err
+	}
+	if nv.CHAP == nil && vc[ctxCHAP] == "true" {
+		return nil, invalid("volume %s needs CHAP: give its credentials in the node-stage secrets (%s, %s)", id, secretUser, secretPassword)
+	}
 	if err := d.m.Register(nv); err != nil && !errors.Is(err, volume.ErrExists) {
+		d.removeSecrets("node." + id)
 		return nil, toStatus(err)
 	}
 	v, err = d.m.Store().Get(id)
@@ -87,7 +107,7 @@ func (d *Driver) NodeStageVolume(ctx context.Context, req *csi.NodeStageVolumeRe
 	if err != nil {
 		return nil, err
 	}
-	v, err := d.nodeVolume(req.GetVolumeId(), req.GetVolumeContext(), mode, fs)
+	v, err := d.nodeVolume(req.GetVolumeId(), req.GetVolumeContext(), req.GetSecrets(), mode, fs)
 	if err != nil {
 		return nil, err
 	}
@@ -141,8 +161,12 @@ func (d *Driver) NodeUnstageVolume(ctx context.Context, req *csi.NodeUnstageVolu
 		return nil, toStatus(err)
 	}
 	if v.CSIStaged {
-		if err := d.m.Remove(ctx, id); err != nil && !errors.Is(err, volume.ErrInUse) && !errors.Is(err, volume.ErrNotFound) {
+		err := d.m.Remove(ctx, id)
+		if err != nil && !errors.Is(err, volume.ErrInUse) && !errors.Is(err, volume.ErrNotFound) {
 			return nil, toStatus(err)
+		}
+		if err == nil {
+			d.removeSecrets("node." + id)
 		}
 	}
 	return &csi.NodeUnstageVolumeResponse{}, nil

@@ -18,7 +18,9 @@ import (
 	"github.com/container-storage-interface/spec/lib/go/csi"
 	"github.com/kubernetes-csi/csi-test/v5/pkg/sanity"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	"github.com/cgrun/cgrun/integration/testutil"
 )
@@ -136,15 +138,16 @@ func assertNoCSITrace(t *testing.T, prefix string, registries ...string) {
 // The CSI sanity suite passes against cgrun csi serving controller and
 // node in one process, with thin volumes on LIO (snapshots, clones,
 // expansion), and in two processes with a registry each and file-backed
-// volumes on tgt (the node registers what it stages from the volume
-// context). Nothing is left after either: no session, node record,
-// target, mount, LV or record.
+// volumes on tgt behind CHAP given in CSI secrets (the node registers what
+// it stages from the volume context and its stage secrets). Nothing is
+// left after either: no session, node record, target, mount, LV, record
+// or secret file, and no log holds the secret.
 func TestCSISanity(t *testing.T) {
 	testutil.RequireThinPool(t)
 	for _, deploy := range []string{"one-process", "two-processes"} {
 		t.Run(deploy, func(t *testing.T) {
 			dir := t.TempDir()
-			var addr, caddr string
+			var addr, caddr, secrets string
 			var registries []string
 			min := minSanitySpecs
 			if deploy == "one-process" {
@@ -158,11 +161,17 @@ func TestCSISanity(t *testing.T) {
 				caddr = "unix://" + startCSI(t, dir, "controller", "--mode", "controller", "--state-dir", creg).sock
 				addr = "unix://" + startCSI(t, dir, "node", "--mode", "node", "--state-dir", nreg).sock
 				registries = []string{creg, nreg}
+				secrets = filepath.Join(dir, "secrets.yaml")
+				chap := "    node.session.auth.username: sanity\n    node.session.auth.password: " + sanityCHAPSecret + "\n"
+				if err := os.WriteFile(secrets, []byte("CreateVolumeSecret:\n"+chap+"NodeStageVolumeSecret:\n"+chap), 0o600); err != nil {
+					t.Fatal(err)
+				}
 			}
 			// Ginkgo runs one suite per process: the suite runs in a
 			// child of this test binary.
 			c := exec.Command(os.Args[0], "-test.run=^TestCSISanitySuite$", "-test.v", "-test.timeout=10m", "-ginkgo.no-color")
-			c.Env = append(os.Environ(), "CGRUN_CSI_SANITY_ADDR="+addr, "CGRUN_CSI_SANITY_CONTROLLER="+caddr, "CGRUN_CSI_SANITY_DIR="+dir)
+			c.Env = append(os.Environ(), "CGRUN_CSI_SANITY_ADDR="+addr, "CGRUN_CSI_SANITY_CONTROLLER="+caddr, "CGRUN_CSI_SANITY_DIR="+dir,
+				"CGRUN_CSI_SANITY_SECRETS="+secrets)
 			out, err := c.CombinedOutput()
 			ran := regexp.MustCompile(`Ran (\d+) of (\d+) Specs[^\n]*\n\s*(SUCCESS|FAIL)! -- (\d+) Passed \| (\d+) Failed`).FindStringSubmatch(string(out))
 			if err != nil || ran == nil || ran[3] != "SUCCESS" {
@@ -180,9 +189,23 @@ func TestCSISanity(t *testing.T) {
 			if left := lvsOfTest(t, "sanity", "csi"); len(left) > 0 {
 				t.Errorf("LVs left: %v", left)
 			}
+			for _, r := range registries {
+				if ents, _ := os.ReadDir(filepath.Join(r, ".csi-secrets")); len(ents) > 0 {
+					t.Errorf("secret files left in %s: %d", r, len(ents))
+				}
+			}
+			logs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+			for _, l := range logs {
+				if b, _ := os.ReadFile(l); strings.Contains(string(b), sanityCHAPSecret) {
+					t.Errorf("%s holds the CHAP secret", l)
+				}
+			}
 		})
 	}
 }
+
+// sanityCHAPSecret is the CHAP secret of the two-process deployment.
+const sanityCHAPSecret = "sanity-chap-secret-7f3a"
 
 // minSanitySpecs is how many of csi-sanity's specs the plugin's
 // capabilities select: Identity, Controller (create, delete, publish,
@@ -240,6 +263,7 @@ func TestCSISanitySuite(t *testing.T) {
 	cfg.StagingPath = filepath.Join(dir, "staging")
 	cfg.TestVolumeSize = 32 << 20
 	cfg.TestVolumeExpandSize = 64 << 20
+	cfg.SecretsFile = os.Getenv("CGRUN_CSI_SANITY_SECRETS")
 	cfg.IdempotentCount = 2
 	sanity.Test(t, cfg)
 }
@@ -376,4 +400,82 @@ func TestCSIStageCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertNoCSITrace(t, iqn, reg)
+}
+
+// CHAP through CSI secrets, controller and node in two processes with a
+// registry each: the volume made with CHAP in its CreateVolume secrets
+// refuses a stage with no secrets (InvalidArgument: the volume context
+// says it needs CHAP) and one with a wrong password (PermissionDenied:
+// tgt refused the login), stages with the right one, and leaves no
+// secret in a log or a file after.
+func TestCSICHAP(t *testing.T) {
+	testutil.RequireISCSI(t)
+	dir := t.TempDir()
+	creg, nreg := filepath.Join(dir, "controller"), filepath.Join(dir, "node")
+	cp := startCSI(t, dir, "controller", "--mode", "controller", "--state-dir", creg)
+	np := startCSI(t, dir, "node", "--mode", "node", "--state-dir", nreg)
+	ctl, _ := csiClients(t, cp.sock)
+	_, node := csiClients(t, np.sock)
+	ctx := context.Background()
+	info, err := node.NodeGetInfo(ctx, &csi.NodeGetInfoRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mount := &csi.VolumeCapability{AccessType: &csi.VolumeCapability_Mount{Mount: &csi.VolumeCapability_MountVolume{}},
+		AccessMode: &csi.VolumeCapability_AccessMode{Mode: csi.VolumeCapability_AccessMode_SINGLE_NODE_WRITER}}
+	secret := "chap-secret-of-the-test-1"
+	creds := map[string]string{"node.session.auth.username": "chapuser", "node.session.auth.password": secret}
+	vol, err := ctl.CreateVolume(ctx, &csi.CreateVolumeRequest{Name: "chap-vol", CapacityRange: &csi.CapacityRange{RequiredBytes: 16 << 20},
+		VolumeCapabilities: []*csi.VolumeCapability{mount}, Secrets: creds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := vol.GetVolume().GetVolumeId()
+	if _, err := ctl.ControllerPublishVolume(ctx, &csi.ControllerPublishVolumeRequest{VolumeId: id, NodeId: info.GetNodeId(), VolumeCapability: mount}); err != nil {
+		t.Fatal(err)
+	}
+	staging := filepath.Join(dir, "staging")
+	if err := os.Mkdir(staging, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	stage := func(s map[string]string) error {
+		_, err := node.NodeStageVolume(ctx, &csi.NodeStageVolumeRequest{VolumeId: id, StagingTargetPath: staging, VolumeCapability: mount,
+			VolumeContext: vol.GetVolume().GetVolumeContext(), Secrets: s})
+		return err
+	}
+	if err := stage(nil); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("a stage with no secrets: %v, want InvalidArgument", err)
+	}
+	wrong := map[string]string{"node.session.auth.username": "chapuser", "node.session.auth.password": "not-the-right-secret"}
+	if err := stage(wrong); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("a stage with a wrong password: %v, want PermissionDenied", err)
+	}
+	// the CO's retry with the right secret (the refused stage's
+	// registration takes it)
+	if err := stage(creds); err != nil {
+		t.Fatalf("a stage with the volume's CHAP: %v", err)
+	}
+	if n := mountsAt(t, staging); n != 1 {
+		t.Fatalf("%d mounts at the staging path", n)
+	}
+	if _, err := node.NodeUnstageVolume(ctx, &csi.NodeUnstageVolumeRequest{VolumeId: id, StagingTargetPath: staging}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ctl.ControllerUnpublishVolume(ctx, &csi.ControllerUnpublishVolumeRequest{VolumeId: id, NodeId: info.GetNodeId()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ctl.DeleteVolume(ctx, &csi.DeleteVolumeRequest{VolumeId: id}); err != nil {
+		t.Fatal(err)
+	}
+	assertNoCSITrace(t, vol.GetVolume().GetVolumeContext()["iqn"], creg, nreg)
+	for _, r := range []string{creg, nreg} {
+		if ents, _ := os.ReadDir(filepath.Join(r, ".csi-secrets")); len(ents) > 0 {
+			t.Errorf("secret files left in %s: %d", r, len(ents))
+		}
+	}
+	for _, p := range []*csiPlugin{cp, np} {
+		if l := p.logText(); strings.Contains(l, secret) || strings.Contains(l, "not-the-right-secret") {
+			t.Errorf("%s holds a CHAP secret", p.log)
+		}
+	}
 }

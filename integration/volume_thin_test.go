@@ -175,3 +175,50 @@ func TestVolumeThinSnapshotConsistent(t *testing.T) {
 		t.Fatalf("LVs left: %v", left)
 	}
 }
+
+// cgrun killed with SIGKILL while its snapshot holds the volume's
+// filesystem frozen: the next command on the volume (reconcile here)
+// thaws it and an fsynced write goes through; the snapshot it left half
+// made is made by the same command again.
+func TestVolumeThinSnapshotCrashFrozen(t *testing.T) {
+	e := newVolEnv(t)
+	testutil.RequireThinPool(t)
+	e.must("create", "--provision", "lio", "--portal", lioPortal, "--thin-pool", testutil.ThinPool, "--size", "32m", "fz")
+	e.must("publish", "fz")
+	staging := e.must("attach", "--user", "c1", "fz")
+	if !pauseAndKill(t, e.cmd("snapshot", "--pause-after", "frozen", "fz", "s1"), "frozen") {
+		t.Fatal("the snapshot ended before it froze the filesystem")
+	}
+	e.must("reconcile", "fz")
+	done := make(chan error, 1)
+	go func() {
+		f, err := os.OpenFile(filepath.Join(staging, "after"), os.O_CREATE|os.O_WRONLY, 0o600)
+		if err == nil {
+			_, err = f.WriteString("written after the crash")
+			if err == nil {
+				err = f.Sync()
+			}
+			f.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the filesystem is still frozen after reconcile")
+	}
+	e.must("snapshot", "fz", "s1")
+	var snaps []map[string]any
+	if err := json.Unmarshal([]byte(e.must("snapshots", "--format", "json")), &snaps); err != nil || len(snaps) != 1 || snaps[0]["sizeBytes"] != float64(32<<20) {
+		t.Fatalf("snapshots after the crash and the retry: %v %v", snaps, err)
+	}
+	e.must("detach", "--user", "c1", "fz")
+	e.must("snapshot-rm", "s1")
+	e.must("rm", "fz")
+	if left := lvsOfTest(t, "fz", "s1"); len(left) > 0 {
+		t.Fatalf("LVs left: %v", left)
+	}
+}

@@ -201,6 +201,9 @@ func (m *Manager) reconcileLocked(ctx context.Context, v *Volume, alive func(str
 	if err != nil || a == nil {
 		return err
 	}
+	if v.ThinPool != "" && v.Mode == ModeFilesystem {
+		thawLeft(a)
+	}
 	changed := false
 	for u, usr := range a.Users {
 		if usr.Pending || (alive != nil && !alive(u)) {

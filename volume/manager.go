@@ -34,6 +34,8 @@ const (
 	StepMapGone   Phase = "map-gone"   // multipath map flushed, its WWID forgotten
 	StepDiskGone  Phase = "disk-gone"  // SCSI disk flushed and deleted
 	StepLoggedOut Phase = "logged-out" // session out, node record deleted
+	// StepFrozen: a snapshot froze the volume's mounted filesystem.
+	StepFrozen Phase = "frozen"
 )
 
 // User is one container using an attached volume.

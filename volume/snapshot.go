@@ -124,6 +124,7 @@ func (m *Manager) TakeSnapshot(ctx context.Context, name, snap, csiName string) 
 		return nil, err
 	}
 	sn.Frozen = thaw != nil
+	m.after(StepFrozen)
 	n, err := m.thin.Snapshot(ctx, v.ThinPool, volumeLV(name), snapshotLV(snap))
 	if thaw != nil {
 		if terr := thaw(); terr != nil && err == nil {
@@ -165,6 +166,21 @@ func (m *Manager) freeze(v *Volume) (func() error, error) {
 		}
 		return nil
 	}, nil
+}
+
+// thawLeft thaws a's filesystem when a snapshot's process died while it
+// was frozen (its writers would wait for ever); a filesystem not frozen
+// answers EINVAL, which is fine.
+func thawLeft(a *Attachment) {
+	if a.Phase != PhaseReady || a.Staging == "" {
+		return
+	}
+	fd, err := unix.Open(a.Staging, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(fd)
+	_, _, _ = unix.Syscall(unix.SYS_IOCTL, uintptr(fd), fiThaw, 0)
 }
 
 // FIFREEZE and FITHAW, _IOWR('X', 119 and 120, int).

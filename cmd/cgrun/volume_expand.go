@@ -46,6 +46,9 @@ func volumeSnapshotCommand() *cli.Command {
 		Name:      "snapshot",
 		Usage:     "snapshot a thin volume (copy-on-write, ready at once; a volume mounted here is frozen for it)",
 		ArgsUsage: "NAME SNAPSHOT",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "pause-after", Hidden: true, Usage: "testing: stop for good after this step (frozen)"},
+		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 2 {
 				return fmt.Errorf("%q needs a volume NAME and a SNAPSHOT name, got %d arguments", "volume snapshot", c.NArg())
@@ -57,7 +60,7 @@ func volumeSnapshotCommand() *cli.Command {
 			if err := volume.ValidName(snap); err != nil {
 				return fmt.Errorf("invalid snapshot name %q: must be 1-64 of [a-zA-Z0-9_.-] starting with a letter or digit", snap)
 			}
-			sn, err := volumeManager(c, volume.Options{}).TakeSnapshot(c.Context, name, snap, "")
+			sn, err := volumeManager(c, volume.Options{AfterStep: volumePauseAfter(c)}).TakeSnapshot(c.Context, name, snap, "")
 			if err != nil {
 				return err
 			}
