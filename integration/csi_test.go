@@ -529,7 +529,7 @@ func TestCSIBlock(t *testing.T) {
 			t.Fatal(err)
 		}
 		if round == 0 {
-			if _, err := f.WriteAt(payload, 4096); err == nil {
+			if _, err = f.WriteAt(payload, 4096); err == nil {
 				err = f.Sync()
 			}
 		} else {
