@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/container-storage-interface/spec/lib/go/csi"
+	"golang.org/x/sys/unix"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -187,9 +188,9 @@ func Listen(endpoint string) (net.Listener, func(), error) {
 			return nil, nil, err
 		}
 	}
-	old := umask(0o177)
+	old := unix.Umask(0o177)
 	l, err := net.Listen("unix", addr)
-	umask(old)
+	unix.Umask(old)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -282,7 +282,7 @@ func (d *Driver) NodeGetVolumeStats(_ context.Context, req *csi.NodeGetVolumeSta
 	}
 	resp := &csi.NodeGetVolumeStatsResponse{}
 	if v.Mode == volume.ModeBlock {
-		size, err := blockSize(p)
+		size, err := d.m.DeviceSize(v.Name)
 		if err != nil {
 			return nil, toStatus(err)
 		}
@@ -429,18 +429,4 @@ func unbind(target string, remove bool) error {
 		}
 	}
 	return nil
-}
-
-// blockSize is the size in bytes of the block device at p.
-func blockSize(p string) (int64, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	var size uint64
-	if _, _, errno := unix.Syscall(unix.SYS_IOCTL, f.Fd(), unix.BLKGETSIZE64, uintptrOf(&size)); errno != 0 {
-		return 0, fmt.Errorf("size of %s: %w", p, errno)
-	}
-	return int64(size), nil
 }

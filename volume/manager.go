@@ -252,6 +252,19 @@ func (m *Manager) ResolveDevice(name string) (string, error) {
 	return m.sys.DevPath(a.Disk), nil
 }
 
+// DeviceSize is the size in bytes of attached volume name's device (its
+// disk, or its multipath map).
+func (m *Manager) DeviceSize(name string) (int64, error) {
+	a, err := m.store.Attachment(name)
+	if err != nil {
+		return 0, err
+	}
+	if a == nil || a.Phase != PhaseReady || a.Disk == "" {
+		return 0, fmt.Errorf("volume %q is not attached: %w", name, ErrNotFound)
+	}
+	return m.sys.DiskSize(a.Disk)
+}
+
 // Condition reports whether an attached volume is usable: every path's
 // session logged in and its disk present. It returns abnormal=false and ""
 // for a healthy attachment, and ErrNotFound when name is not attached.

@@ -151,36 +151,37 @@ func (m *Manager) freeze(v *Volume) (func() error, error) {
 	if err != nil || a == nil || a.Phase != PhaseReady || a.Staging == "" || v.Mode != ModeFilesystem {
 		return nil, err
 	}
-	fd, err := unix.Open(a.Staging, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
+	if err := fsIoctl(a.Staging, fiFreeze); err != nil {
 		return nil, fmt.Errorf("freeze %s: %w", a.Staging, err)
 	}
-	if _, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), fiFreeze, 0); errno != 0 {
-		unix.Close(fd)
-		return nil, fmt.Errorf("freeze %s: %w", a.Staging, errno)
-	}
 	return func() error {
-		defer unix.Close(fd)
-		if _, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), fiThaw, 0); errno != 0 {
-			return fmt.Errorf("thaw %s: %w", a.Staging, errno)
+		if err := fsIoctl(a.Staging, fiThaw); err != nil {
+			return fmt.Errorf("thaw %s: %w", a.Staging, err)
 		}
 		return nil
 	}, nil
+}
+
+// fsIoctl issues FIFREEZE or FITHAW on the filesystem mounted at dir.
+func fsIoctl(dir string, req uintptr) error {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if _, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), req, 0); errno != 0 {
+		return errno
+	}
+	return nil
 }
 
 // thawLeft thaws a's filesystem when a snapshot's process died while it
 // was frozen (its writers would wait for ever); a filesystem not frozen
 // answers EINVAL, which is fine.
 func thawLeft(a *Attachment) {
-	if a.Phase != PhaseReady || a.Staging == "" {
-		return
+	if a.Phase == PhaseReady && a.Staging != "" {
+		_ = fsIoctl(a.Staging, fiThaw)
 	}
-	fd, err := unix.Open(a.Staging, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return
-	}
-	defer unix.Close(fd)
-	_, _, _ = unix.Syscall(unix.SYS_IOCTL, uintptr(fd), fiThaw, 0)
 }
 
 // FIFREEZE and FITHAW, _IOWR('X', 119 and 120, int).
