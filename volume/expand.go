@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Expand grows thin volume name to at least size bytes, online: its LV
@@ -147,16 +149,35 @@ func (t DiskTools) Grow(ctx context.Context, dev, fs, mnt string) error {
 	return nil
 }
 
-// DiskSize is the size in bytes of block device disk (sysfs counts
-// 512-byte sectors whatever the logical block size).
+// DiskSize is the size in bytes of block device disk.
 func (s SysFS) DiskSize(disk string) (int64, error) {
-	b, err := readTrim(s.path("sys/block", disk, "size"))
+	return sectors(filepath.Join("/dev", disk), s.path("sys/block", disk, "size"))
+}
+
+// NodeSize is the size in bytes of the block device whose node is dev
+// (a path under Root, symbolic links followed), read from sysfs by its
+// device number.
+func (s SysFS) NodeSize(dev string) (int64, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(s.path(dev), &st); err != nil {
+		return 0, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFBLK {
+		return 0, fmt.Errorf("%s is no block device", dev)
+	}
+	return sectors(dev, s.path("sys/dev/block", fmt.Sprintf("%d:%d", unix.Major(st.Rdev), unix.Minor(st.Rdev)), "size"))
+}
+
+// sectors reads a sysfs size file of device dev (it counts 512-byte
+// sectors whatever the logical block size) as bytes.
+func sectors(dev, file string) (int64, error) {
+	b, err := readTrim(file)
 	if err != nil {
-		return 0, fmt.Errorf("size of %s: %w", filepath.Join("/dev", disk), err)
+		return 0, fmt.Errorf("size of %s: %w", dev, err)
 	}
 	n, err := strconv.ParseInt(b, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("size of %s: %q: %w", disk, b, err)
+		return 0, fmt.Errorf("size of %s: %q: %w", dev, b, err)
 	}
 	return n * 512, nil
 }

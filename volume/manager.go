@@ -144,7 +144,7 @@ func NewManager(opts Options) *Manager {
 		mpath:   Multipath{Runner: opts.Runner, SysRoot: opts.SysRoot, WWIDsFile: opts.MultipathWWIDs},
 		sys:     SysFS{Root: opts.SysRoot},
 		mounter: opts.Mounter,
-		thin:    Thin{Runner: opts.Runner},
+		thin:    Thin{Runner: opts.Runner, Sys: SysFS{Root: opts.SysRoot}},
 		opts:    opts,
 	}
 }

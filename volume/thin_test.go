@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // fakeLVM answers lvm's commands from a map of LV sizes, rounding to 4 MiB
@@ -237,5 +240,41 @@ func TestSnapshots(t *testing.T) {
 	}
 	if sns, _ := m.store.Snapshots(); len(sns) != 0 {
 		t.Fatalf("records left %v", sns)
+	}
+}
+
+// An active LV's size comes from its device node and sysfs, with no lvm
+// command; an LV with no node here is asked of lvs.
+func TestThinSizeFromDevice(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "dev/vg"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// /dev/vg/cgrun-a -> ../dm-3, block device 253:3 of 96 MiB
+	if err := unix.Mknod(filepath.Join(root, "dev/dm-3"), unix.S_IFBLK|0o600, int(unix.Mkdev(253, 3))); err != nil {
+		t.Skipf("mknod: %v", err)
+	}
+	if err := os.Symlink("../dm-3", filepath.Join(root, "dev/vg/cgrun-a")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "sys/dev/block/253:3"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "sys/dev/block/253:3/size"), []byte("196608\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := &fakeRunner{respond: (&fakeLVM{lvs: map[string]int64{"cgrun-b": 8 << 20}}).respond}
+	th := Thin{Runner: r, Sys: SysFS{Root: root}}
+	if n, err := th.Size(context.Background(), "vg/pool", "cgrun-a"); err != nil || n != 96<<20 || len(r.calls) != 0 {
+		t.Fatalf("size of an active LV: %d %v, commands %q", n, err, r.calls)
+	}
+	if n, err := th.Size(context.Background(), "vg/pool", "cgrun-b"); err != nil || n != 8<<20 || len(r.calls) != 1 {
+		t.Fatalf("size of an LV with no node: %d %v, commands %q", n, err, r.calls)
+	}
+	if err := os.WriteFile(filepath.Join(root, "dev/vg/cgrun-c"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := th.Sys.NodeSize("/dev/vg/cgrun-c"); err == nil || !strings.Contains(err.Error(), "no block device") {
+		t.Fatalf("a regular file: %v", err)
 	}
 }
