@@ -34,16 +34,13 @@ func probeStack(c *config, kernel, cmd, pkg, module, also, daemon, why string) (
 	if p, err := c.lookPath(cmd); err == nil {
 		path = p
 	}
-	loaded = exists(filepath.Join(c.sysfs, "module", module)) || (also != "" && exists(filepath.Join(c.sysfs, also)))
-	if kernel != "" {
-		loadable = moduleListed(filepath.Join(c.modules, kernel), module)
-	}
+	loaded, loadable = probeModule(c, kernel, module, also)
 	running = processRunning(c.procfs, daemon)
 	if path == "" {
 		missing = append(missing, "no "+cmd+" (apt-get install "+pkg+")")
 	}
 	if !loaded && !loadable {
-		missing = append(missing, "no "+module+" kernel module (neither loaded nor in modules of "+kernel+")")
+		missing = append(missing, noModule(module, kernel))
 	}
 	if !running {
 		missing = append(missing, daemon+" not running"+why)
@@ -67,6 +64,61 @@ func probeMultipath(c *config, kernel string) Multipath {
 	var missing []string
 	s.Multipath, s.ModuleLoaded, s.ModuleLoadable, s.MultipathdAlive, missing = probeStack(c, kernel,
 		"multipath", "multipath-tools", "dm_multipath", "", "multipathd", " (failed paths would never be reinstated)")
+	s.Usable = len(missing) == 0
+	s.Reason = strings.Join(missing, "; ")
+	return s
+}
+
+// probeModule says whether a kernel module is loaded (/sys/module/MODULE,
+// or the sysfs path also) and whether kernel's modules list it.
+func probeModule(c *config, kernel, module, also string) (loaded, loadable bool) {
+	loaded = exists(filepath.Join(c.sysfs, "module", module)) || (also != "" && exists(filepath.Join(c.sysfs, also)))
+	if kernel != "" {
+		loadable = moduleListed(filepath.Join(c.modules, kernel), module)
+	}
+	return loaded, loadable
+}
+
+func noModule(module, kernel string) string {
+	return "no " + module + " kernel module (neither loaded nor in modules of " + kernel + ")"
+}
+
+// Thin says whether thin volumes (`volume create --thin-pool`: LVs of an
+// LVM thin pool served by LIO's block backstore, which expand online and
+// have snapshots) can be made here.
+type Thin struct {
+	LVM            string `json:"lvm"`        // path of lvm2's command, "" when absent
+	ThinCheck      string `json:"thin_check"` // thin-provisioning-tools', which lvm runs on a pool
+	ModuleLoaded   bool   `json:"dm_thin_pool_loaded"`
+	ModuleLoadable bool   `json:"dm_thin_pool_loadable"`
+	// IBlock: LIO's block backstore (target_core_iblock) loaded or
+	// loadable.
+	IBlock bool   `json:"target_core_iblock"`
+	Usable bool   `json:"usable"`
+	Reason string `json:"reason,omitempty"`
+}
+
+func probeThin(c *config, kernel string) Thin {
+	var s Thin
+	var missing []string
+	for _, t := range []struct {
+		cmd, pkg string
+		path     *string
+	}{{"lvm", "lvm2", &s.LVM}, {"thin_check", "thin-provisioning-tools", &s.ThinCheck}} {
+		if p, err := c.lookPath(t.cmd); err == nil {
+			*t.path = p
+		} else {
+			missing = append(missing, "no "+t.cmd+" (apt-get install "+t.pkg+")")
+		}
+	}
+	s.ModuleLoaded, s.ModuleLoadable = probeModule(c, kernel, "dm_thin_pool", "")
+	if !s.ModuleLoaded && !s.ModuleLoadable {
+		missing = append(missing, noModule("dm_thin_pool", kernel))
+	}
+	loaded, loadable := probeModule(c, kernel, "target_core_iblock", "")
+	if s.IBlock = loaded || loadable; !s.IBlock {
+		missing = append(missing, noModule("target_core_iblock", kernel)+": LIO serves thin volumes")
+	}
 	s.Usable = len(missing) == 0
 	s.Reason = strings.Join(missing, "; ")
 	return s

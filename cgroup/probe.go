@@ -26,6 +26,7 @@ type Host struct {
 	BlockDevices []BlockDevice   `json:"block_devices"`
 	ISCSI        ISCSI           `json:"iscsi"`
 	Multipath    Multipath       `json:"multipath"`
+	Thin         Thin            `json:"thin"`
 	// Notes says what could not be determined.
 	Notes []string `json:"notes,omitempty"`
 }
@@ -38,7 +39,8 @@ func (h *Host) HasController(name string) bool { _, ok := h.Controllers[name]; r
 
 // Probe inspects the host: cgroup mode and controllers, swap accounting,
 // which control files (weights, Alibaba knobs) a container's cgroup has,
-// block devices and their schedulers, the iSCSI initiator and the kernel.
+// block devices and their schedulers, the iSCSI initiator, multipath, thin
+// volumes and the kernel.
 // Files that show only in child cgroups are looked for in an existing child
 // and else in a scratch cgroup Probe creates under cgrun's parent and
 // removes.
@@ -58,6 +60,7 @@ func Probe(opts ...Option) (*Host, error) {
 	}
 	h.ISCSI = probeISCSI(c, h.Kernel)
 	h.Multipath = probeMultipath(c, h.Kernel)
+	h.Thin = probeThin(c, h.Kernel)
 	return h, nil
 }
 

@@ -222,3 +222,39 @@ func TestMultipathProbe(t *testing.T) {
 		t.Fatalf("multipath %+v, %v", host.Multipath, err)
 	}
 }
+
+func TestThinProbe(t *testing.T) {
+	t.Parallel()
+	h := newFakeHost(t, []string{"cgroup2 . rw,nsdelegate"})
+	fakeFiles(t, h.dir, map[string]string{
+		"cgroup/cgroup.controllers":        "memory\n",
+		"modules/6.18.44-test/modules.dep": "kernel/drivers/md/dm-thin-pool.ko.xz: kernel/drivers/md/dm-bio-prison.ko.xz\n",
+	})
+	h.opts = append(h.opts, WithLookPath(func(cmd string) (string, error) {
+		if cmd == "lvm" {
+			return "/sbin/lvm", nil
+		}
+		return "", errors.New("not found")
+	}))
+	host, err := Probe(h.opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	th := host.Thin
+	if th.Usable || !th.ModuleLoadable || th.ModuleLoaded || th.LVM != "/sbin/lvm" || th.IBlock {
+		t.Fatalf("thin %+v", th)
+	}
+	for _, want := range []string{"no thin_check (apt-get install thin-provisioning-tools)", "no target_core_iblock kernel module"} {
+		if !strings.Contains(th.Reason, want) {
+			t.Errorf("reason %q lacks %q", th.Reason, want)
+		}
+	}
+	if strings.Contains(th.Reason, "dm_thin_pool") || strings.Contains(th.Reason, "lvm2") {
+		t.Errorf("reason %q names what is there", th.Reason)
+	}
+	fakeFiles(t, h.dir, map[string]string{"sys/module/target_core_iblock/refcnt": "1\n"})
+	h.opts = append(h.opts, WithLookPath(func(cmd string) (string, error) { return "/sbin/" + cmd, nil }))
+	if host, err = Probe(h.opts...); err != nil || !host.Thin.Usable || !host.Thin.IBlock || host.Thin.Reason != "" {
+		t.Fatalf("thin %+v, %v", host.Thin, err)
+	}
+}

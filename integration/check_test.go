@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -211,13 +212,28 @@ func TestCheckTellsTheTruth(t *testing.T) {
 		t.Logf("note: check says iSCSI usable=%v, testutil.HasKernelISCSI()=%v (%s)", rep.ISCSI.Usable, testutil.HasKernelISCSI(), rep.ISCSI.Reason)
 	}
 
+	// thin volumes: lvm, thin_check, dm_thin_pool and LIO's iblock; where
+	// the lane's thin pool answers, check must say yes.
+	_, errLVM := exec.LookPath("lvm")
+	_, errTC := exec.LookPath("thin_check")
+	_, errThin := os.Stat("/sys/module/dm_thin_pool")
+	if rep.Thin.Usable && (errLVM != nil || errTC != nil) {
+		t.Errorf("thin volumes usable claimed: lvm %v, thin_check %v", errLVM, errTC)
+	}
+	if rep.Thin.ModuleLoaded != (errThin == nil) {
+		t.Errorf("dm_thin_pool loaded %v, /sys/module/dm_thin_pool: %v", rep.Thin.ModuleLoaded, errThin)
+	}
+	if exec.Command("lvs", testutil.ThinPool).Run() == nil && !rep.Thin.Usable {
+		t.Errorf("thin pool %s answers, check says thin volumes unusable: %s", testutil.ThinPool, rep.Thin.Reason)
+	}
+
 	// cgroup v2 refuses the two flags with no upstream file, v1 takes them.
 	for _, name := range []string{"--memory-swappiness", "--oom-kill-disable"} {
 		if f := flagOf(t, rep, name); f.Supported == (rep.Mode == cgroup.ModeV2) {
 			t.Errorf("%s supported=%v on %s", name, f.Supported, rep.Mode)
 		}
 	}
-	t.Logf("check: mode %s, kernel %s, swap accounting %v, iSCSI usable %v, %d block devices", rep.Mode, rep.Kernel, rep.SwapAccounting, rep.ISCSI.Usable, len(rep.BlockDevices))
+	t.Logf("check: mode %s, kernel %s, swap accounting %v, iSCSI usable %v, thin volumes %v, %d block devices", rep.Mode, rep.Kernel, rep.SwapAccounting, rep.ISCSI.Usable, rep.Thin.Usable, len(rep.BlockDevices))
 }
 
 // TestCheckTable prints the same answers as the JSON, one flag per line.
@@ -234,6 +250,13 @@ func TestCheckTable(t *testing.T) {
 	}
 	if !strings.Contains(out, "cgroup mode") || !strings.Contains(out, string(rep.Mode)) {
 		t.Errorf("no cgroup mode line:\n%s", out)
+	}
+	thin := "yes"
+	if !rep.Thin.Usable {
+		thin = "no: " + rep.Thin.Reason
+	}
+	if !regexp.MustCompile(`(?m)^thin volumes +` + regexp.QuoteMeta(thin) + `$`).MatchString(out) {
+		t.Errorf("no line \"thin volumes %s\":\n%s", thin, out)
 	}
 	for _, f := range rep.Flags {
 		want := f.Reason

@@ -74,7 +74,7 @@ func probeInit() initexec.Status {
 func checkCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "check",
-		Usage: "print what this host supports: cgroup mode, controllers, swap accounting, bfq, Alibaba knobs, iSCSI, flag by flag",
+		Usage: "print what this host supports: cgroup mode, controllers, swap accounting, bfq, Alibaba knobs, iSCSI, multipath, thin volumes, flag by flag",
 		Flags: []cli.Flag{
 			formatFlag("output format: table or json"),
 		},
@@ -135,6 +135,11 @@ func writeCheckTable(out io.Writer, rep checkReport) error {
 		mp += ": " + h.Multipath.Reason
 	}
 	fmt.Fprintf(w, "iSCSI multipath\t%s\n", mp)
+	thin := yesNo(h.Thin.Usable)
+	if !h.Thin.Usable {
+		thin += ": " + h.Thin.Reason
+	}
+	fmt.Fprintf(w, "thin volumes\t%s\n", thin)
 	for _, k := range cgroup.AlibabaKnobs {
 		fmt.Fprintf(w, "Alibaba knob %s\t%s\n", k, yesNo(h.Files[k]))
 	}
