@@ -137,26 +137,33 @@ func assertNoCSITrace(t *testing.T, prefix string, registries ...string) {
 
 // The CSI sanity suite passes against cgrun csi serving controller and
 // node in one process, with thin volumes on LIO (snapshots, clones,
-// expansion), and in two processes with a registry each and file-backed
+// expansion), in two processes with a registry each and file-backed
 // volumes on tgt behind CHAP given in CSI secrets (the node registers what
-// it stages from the volume context and its stage secrets). Nothing is
+// it stages from the volume context and its stage secrets), and with raw
+// block volumes (csi-sanity's block access type) in one process. Nothing is
 // left after either: no session, node record, target, mount, LV, record
 // or secret file, and no log holds the secret.
 func TestCSISanity(t *testing.T) {
 	testutil.RequireThinPool(t)
-	for _, deploy := range []string{"one-process", "two-processes"} {
+	for _, deploy := range []string{"one-process", "two-processes", "block"} {
 		t.Run(deploy, func(t *testing.T) {
 			dir := t.TempDir()
 			var addr, caddr, secrets string
 			var registries []string
-			min := minSanitySpecs
-			if deploy == "one-process" {
+			min, access := minSanitySpecs, "mount"
+			switch deploy {
+			case "one-process":
 				reg := filepath.Join(dir, "volumes")
 				addr = "unix://" + startCSI(t, dir, "all", "--mode", "all", "--state-dir", reg,
 					"--provisioner", "lio", "--portal", lioPortal, "--thin-pool", testutil.ThinPool).sock
 				registries = []string{reg}
 				min = minSanitySpecsThin
-			} else {
+			case "block":
+				reg := filepath.Join(dir, "volumes")
+				addr = "unix://" + startCSI(t, dir, "all", "--mode", "all", "--state-dir", reg).sock
+				registries = []string{reg}
+				min, access = minSanitySpecsBlock, "block"
+			default:
 				creg, nreg := filepath.Join(dir, "controller"), filepath.Join(dir, "node")
 				caddr = "unix://" + startCSI(t, dir, "controller", "--mode", "controller", "--state-dir", creg).sock
 				addr = "unix://" + startCSI(t, dir, "node", "--mode", "node", "--state-dir", nreg).sock
@@ -171,7 +178,7 @@ func TestCSISanity(t *testing.T) {
 			// child of this test binary.
 			c := exec.Command(os.Args[0], "-test.run=^TestCSISanitySuite$", "-test.v", "-test.timeout=10m", "-ginkgo.no-color")
 			c.Env = append(os.Environ(), "CGRUN_CSI_SANITY_ADDR="+addr, "CGRUN_CSI_SANITY_CONTROLLER="+caddr, "CGRUN_CSI_SANITY_DIR="+dir,
-				"CGRUN_CSI_SANITY_SECRETS="+secrets)
+				"CGRUN_CSI_SANITY_SECRETS="+secrets, "CGRUN_CSI_SANITY_ACCESS="+access)
 			out, err := c.CombinedOutput()
 			ran := regexp.MustCompile(`Ran (\d+) of (\d+) Specs[^\n]*\n\s*(SUCCESS|FAIL)! -- (\d+) Passed \| (\d+) Failed`).FindStringSubmatch(string(out))
 			if err != nil || ran == nil || ran[3] != "SUCCESS" {
@@ -211,6 +218,9 @@ const sanityCHAPSecret = "sanity-chap-secret-7f3a"
 // capabilities select: Identity, Controller (create, delete, publish,
 // list, capacity), Node (stage, publish, stats, health).
 const minSanitySpecs = 51
+
+// minSanitySpecsBlock is how many a raw block deployment selects.
+const minSanitySpecsBlock = 51
 
 // minSanitySpecsThin adds the specs of snapshots, clones and expansion.
 const minSanitySpecsThin = 70
@@ -265,6 +275,7 @@ func TestCSISanitySuite(t *testing.T) {
 	cfg.TestVolumeExpandSize = 64 << 20
 	cfg.SecretsFile = os.Getenv("CGRUN_CSI_SANITY_SECRETS")
 	cfg.IdempotentCount = 2
+	cfg.TestVolumeAccessType = os.Getenv("CGRUN_CSI_SANITY_ACCESS")
 	sanity.Test(t, cfg)
 }
 
