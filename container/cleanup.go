@@ -17,33 +17,36 @@ import (
 // after a partial failure or from another process (rm -f after a crash).
 // The container's process must have ended. lc, when not nil, is the
 // libcontainer container this process started (not loaded again from disk).
-func (r *Runtime) release(id string, lc *libcontainer.Container) error {
+func (r *Runtime) release(id string, lc *libcontainer.Container, removing bool) error {
 	st, err := r.Store.Load(id)
 	if err != nil {
 		return err
 	}
-	return errors.Join(r.destroyLibcontainer(st, lc), r.releaseHeld(st))
+	return errors.Join(r.destroyLibcontainer(st, lc), r.releaseHeld(st, removing))
 }
 
 // releaseSettled is release retried for a short, bounded while: right after
 // the container's process died the kernel may still be tearing it down (a
 // cgroup that will not go yet, a mount still busy), and every step is
 // idempotent. The last error is returned; what failed stays recorded.
-func (r *Runtime) releaseSettled(id string, lc *libcontainer.Container) error {
+func (r *Runtime) releaseSettled(id string, lc *libcontainer.Container, removing bool) error {
 	delay := 50 * time.Millisecond
-	err := r.release(id, lc)
+	err := r.release(id, lc, removing)
 	for tries := 0; err != nil && tries < 6; tries++ {
 		time.Sleep(delay)
 		delay *= 2
-		err = r.release(id, lc)
+		err = r.release(id, lc, removing)
 	}
 	return err
 }
 
 // releaseHeld releases the recorded releases of container st in reverse
 // order, dropping each from the state once released; one that fails stays
-// recorded for the next try.
-func (r *Runtime) releaseHeld(st *State) error {
+// recorded for the next try. When the caller removes the state next
+// (removing), a drop that cannot be written (a full state root) is no
+// error: the state goes, and a crash before it goes leaves the releases
+// recorded for the next try, which releasers, being idempotent, allow.
+func (r *Runtime) releaseHeld(st *State, removing bool) error {
 	id := st.ID
 	var errs []error
 	for i := len(st.Releases) - 1; i >= 0; i-- {
@@ -61,7 +64,7 @@ func (r *Runtime) releaseHeld(st *State) error {
 			}
 			return nil
 		})
-		if err != nil {
+		if err != nil && !removing {
 			errs = append(errs, err)
 		}
 	}

@@ -195,7 +195,7 @@ func (r *Runtime) Remove(id string, force bool) error {
 	if _, err := r.Store.Load(id); errors.Is(err, ErrNotFound) {
 		return nil
 	}
-	if err := r.releaseSettled(id, nil); err != nil {
+	if err := r.releaseSettled(id, nil, true); err != nil {
 		return err
 	}
 	r.afterStep("rm-released")

@@ -269,7 +269,7 @@ func (c *Creation) Created() error {
 // recorded.
 func (c *Creation) Abort() error {
 	defer c.owner.Unlock()
-	if err := c.rt.release(c.id, nil); err != nil {
+	if err := c.rt.release(c.id, nil, true); err != nil {
 		return err
 	}
 	return c.rt.removeDir(c.id, c.name)

@@ -282,7 +282,7 @@ func (run *Running) reap() {
 // *ReleaseError.
 func (run *Running) finish(id string) error {
 	defer run.owner.Unlock()
-	err := run.rt.releaseSettled(id, run.lc)
+	err := run.rt.releaseSettled(id, run.lc, run.st != nil && run.st.AutoRemove)
 	if err == nil {
 		run.rt.afterStep("released")
 	}

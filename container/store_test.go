@@ -179,5 +179,5 @@ func releaseHeldOf(t *testing.T, rt *Runtime, id string) error {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rt.releaseHeld(st)
+	return rt.releaseHeld(st, false)
 }
