@@ -494,8 +494,9 @@ func TestCSICHAP(t *testing.T) {
 // A raw block volume through CSI: staged without a filesystem, published
 // as its disk's device node bound on a file the plugin makes; what is
 // written through one publication is read back through the next; stats
-// give the device's size at the target and NotFound elsewhere; nothing is
-// left after.
+// give the device's size at the target and NotFound elsewhere; its health
+// turns INACCESSIBLE when its session is logged out behind the plugin's
+// back, and unstage still ends it; nothing is left after.
 func TestCSIBlock(t *testing.T) {
 	testutil.RequireISCSI(t)
 	dir := t.TempDir()
@@ -567,6 +568,25 @@ func TestCSIBlock(t *testing.T) {
 			t.Fatalf("target left after unpublish: %v", err)
 		}
 	}
+	// the volume's health: normal while its session is logged in,
+	// INACCESSIBLE once the session is gone behind the plugin's back
+	iqn := vol.GetVolume().GetVolumeContext()["iqn"]
+	health := func() []*csi.VolumeHealth_VolumeHealthEntry {
+		h, err := node.NodeGetVolumeHealth(ctx, &csi.NodeGetVolumeHealthRequest{VolumeId: id})
+		if err != nil {
+			t.Fatalf("NodeGetVolumeHealth: %v", err)
+		}
+		return h.GetVolumeHealth().GetHealthStatuses()
+	}
+	if h := health(); len(h) != 0 {
+		t.Fatalf("a logged-in volume's health: %v", h)
+	}
+	if out, err := exec.Command("iscsiadm", "-m", "node", "-T", iqn, "-u").CombinedOutput(); err != nil {
+		t.Fatalf("logout behind the plugin's back: %v: %s", err, out)
+	}
+	if h := health(); len(h) != 1 || h[0].GetStatus() != csi.VolumeHealthErrorType_INACCESSIBLE {
+		t.Fatalf("health with its session gone: %v, want INACCESSIBLE", h)
+	}
 	if _, err := node.NodeUnstageVolume(ctx, &csi.NodeUnstageVolumeRequest{VolumeId: id, StagingTargetPath: staging}); err != nil {
 		t.Fatal(err)
 	}
@@ -576,5 +596,5 @@ func TestCSIBlock(t *testing.T) {
 	if _, err := ctl.DeleteVolume(ctx, &csi.DeleteVolumeRequest{VolumeId: id}); err != nil {
 		t.Fatal(err)
 	}
-	assertNoCSITrace(t, vol.GetVolume().GetVolumeContext()["iqn"], reg)
+	assertNoCSITrace(t, iqn, reg)
 }
