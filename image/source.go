@@ -1,16 +1,13 @@
 package image
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 // source is where an image's blobs come from. It only finds and streams
@@ -91,48 +88,3 @@ func (l *layoutSource) close() error {
 	return nil
 }
 
-// remoteSource reads a registry through go-containerregistry.
-type remoteSource struct {
-	ref      name.Reference
-	opts     []remote.Option
-	manifest map[v1.Hash][]byte // manifests and indexes already fetched
-}
-
-func newRemoteSource(ref name.Reference, opts []remote.Option) *remoteSource {
-	return &remoteSource{ref: ref, opts: opts, manifest: map[v1.Hash][]byte{}}
-}
-
-func (r *remoteSource) top(ctx context.Context) (v1.Descriptor, error) {
-	d, err := remote.Get(r.ref, append([]remote.Option{remote.WithContext(ctx)}, r.opts...)...)
-	if err != nil {
-		return v1.Descriptor{}, fmt.Errorf("fetch %s: %w", r.ref, err)
-	}
-	r.manifest[d.Digest] = d.Manifest
-	return d.Descriptor, nil
-}
-
-func (r *remoteSource) open(ctx context.Context, desc v1.Descriptor) (io.ReadCloser, error) {
-	opts := append([]remote.Option{remote.WithContext(ctx)}, r.opts...)
-	if b, ok := r.manifest[desc.Digest]; ok {
-		return io.NopCloser(bytes.NewReader(b)), nil
-	}
-	dref := r.ref.Context().Digest(desc.Digest.String())
-	if desc.MediaType.IsIndex() || desc.MediaType.IsImage() {
-		d, err := remote.Get(dref, opts...)
-		if err != nil {
-			return nil, fmt.Errorf("fetch %s: %w", dref, err)
-		}
-		return io.NopCloser(bytes.NewReader(d.Manifest)), nil
-	}
-	l, err := remote.Layer(dref, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", dref, err)
-	}
-	rc, err := l.Compressed()
-	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", dref, err)
-	}
-	return rc, nil
-}
-
-func (r *remoteSource) close() error { return nil }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/sys/unix"
 )
@@ -26,7 +25,7 @@ const DefaultRoot = "/var/lib/cgrun"
 type Store struct {
 	root     string
 	platform v1.Platform
-	remote   []remote.Option
+	remote   remoteOptions
 	verifier Verifier
 	insecure func(registry string) bool
 	external Copier
@@ -37,11 +36,6 @@ type Option func(*Store)
 
 // WithPlatform picks manifests for p from indexes instead of this host's.
 func WithPlatform(p v1.Platform) Option { return func(s *Store) { s.platform = p } }
-
-// WithRemoteOptions passes options (transport, auth) to registry requests.
-func WithRemoteOptions(o ...remote.Option) Option {
-	return func(s *Store) { s.remote = append(s.remote, o...) }
-}
 
 // HostPlatform is the platform images are chosen for by default.
 func HostPlatform() v1.Platform {
