@@ -5,7 +5,8 @@
 #   bench/bench.sh CGRUN_BIN ROOTFS
 #
 # Env: ROUNDS (interleaved rounds, default 6), RUNS (runs per command per
-# round, default 5), CONCURRENT (default 100), MONITORS (default 5),
+# round, default 5), CONCURRENT (default 100), CONC_ROUNDS (rounds of the
+# concurrent starts, each runner once a round, default 3), MONITORS (default 5),
 # CGRUN_BEFORE (another cgrun binary, e.g. an older build: an extra row),
 # RUNC_LC=0 (skip building runc at the libcontainer version cgrun links),
 # PHASE_RUNS (back-to-back starts per runner for the phase split, default 20).
@@ -18,6 +19,7 @@ ROOTFS=$(readlink -f "${2:?usage: bench.sh CGRUN_BIN ROOTFS}")
 ROUNDS=${ROUNDS:-6}
 RUNS=${RUNS:-5}
 CONCURRENT=${CONCURRENT:-100}
+CONC_ROUNDS=${CONC_ROUNDS:-3}
 MONITORS=${MONITORS:-5}
 PARENT=/cgrun-bench-$$
 PODMAN_IMAGE=localhost/cgrun-bench-$$:latest
@@ -267,7 +269,7 @@ $(avg_rss "conmon (podman run -d)" "${cpids[@]}")"
 fi
 
 # CONCURRENT containers with limits started at once.
-concurrent() { # NAME CMD-PREFIX (the index is appended)
+concurrent() { # NAME CMD-PREFIX (the index is appended): prints "MS FAILURES"
 	local t0 t1 fails=0 pids=()
 	t0=$(date +%s%N)
 	for ((i = 0; i < CONCURRENT; i++)); do
@@ -276,14 +278,33 @@ concurrent() { # NAME CMD-PREFIX (the index is appended)
 	done
 	for p in "${pids[@]}"; do wait "$p" || fails=$((fails + 1)); done
 	t1=$(date +%s%N)
-	echo "| $1 | $CONCURRENT | $(((t1 - t0) / 1000000)) | $fails |"
+	echo "$(((t1 - t0) / 1000000)) $fails"
 }
-log "$CONCURRENT concurrent containers"
+log "$CONCURRENT concurrent containers: $CONC_ROUNDS rounds, the runners' order alternating"
 for ((i = 0; i < CONCURRENT; i++)); do bundle "$W/cr/$i" "$PARENT/cr-$i" 64m; done
-CONC_TABLE="| runner | containers | total ms | failures |
-|---|---:|---:|---:|
-$(concurrent cgrun "$CGRUN --root $S/cgrun run --rm --cgroup-parent $PARENT -m 64m --network none --rootfs $ROOTFS /bin/true #")
-$(concurrent runc "i_() { $RUNC --root $S/runc run -b $W/cr/\$1 bench-c-\$1; }; i_")"
+declare -A CONC_CMD=(
+	[cgrun]="$CGRUN --root $S/cgrun run --rm --cgroup-parent $PARENT -m 64m --network none --rootfs $ROOTFS /bin/true #"
+	[runc]="i_() { $RUNC --root $S/runc run -b $W/cr/\$1 bench-c-\$1; }; i_"
+)
+declare -A CONC_MS CONC_FAILS=([cgrun]=0 [runc]=0)
+for ((r = 0; r < CONC_ROUNDS; r++)); do
+	order=(cgrun runc)
+	if ((r % 2)); then order=(runc cgrun); fi
+	for name in "${order[@]}"; do
+		read -r ms f < <(concurrent "$name" "${CONC_CMD[$name]}")
+		CONC_MS[$name]+="$ms "
+		CONC_FAILS[$name]=$((CONC_FAILS[$name] + f))
+	done
+done
+conc_row() { # NAME
+	local sorted
+	sorted=$(tr ' ' '\n' <<<"${CONC_MS[$1]}" | grep . | sort -n | tr '\n' ' ')
+	echo "| $1 | $CONCURRENT | $(awk '{print $(int((NF+1)/2))}' <<<"$sorted") | ${CONC_MS[$1]% } | ${CONC_FAILS[$1]} |"
+}
+CONC_TABLE="| runner | containers | median total ms | each round, ms | failures |
+|---|---:|---:|---|---:|
+$(conc_row cgrun)
+$(conc_row runc)"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 cat <<EOF
@@ -319,7 +340,7 @@ $PHASES_TABLE
 
 $UPDATE_TABLE
 
-### $CONCURRENT containers with a 64 MiB limit started concurrently (foreground, --rm, /bin/true, cgrun with --network none as runc)
+### $CONCURRENT containers with a 64 MiB limit started concurrently (foreground, --rm, /bin/true, cgrun with --network none as runc; $CONC_ROUNDS rounds, the order alternating)
 
 $CONC_TABLE
 
