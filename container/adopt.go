@@ -130,12 +130,16 @@ func (r *Runtime) Adopt(id string, orphans Orphans) (*Running, error) {
 	default:
 		// the user's process runs, but the runner died before recording
 		// it: record it now
-		run.st, err = r.Store.update(id, func(s *State) error {
+		var up *State
+		up, err = r.Store.update(id, func(s *State) error {
 			s.Status = StatusRunning
 			s.Pid = run.adoptedPid
 			s.StartedAt = time.Now().UTC()
 			return nil
 		})
+		if err == nil {
+			run.keepState(up)
+		}
 		if err != nil {
 			owner.Unlock()
 			return nil, err
@@ -208,7 +212,7 @@ func (run *Running) recordLost() {
 		s.FinishedAt = time.Now().UTC()
 		return nil
 	}); err == nil {
-		run.st = st
+		run.keepState(st)
 	}
 }
 

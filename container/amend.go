@@ -12,7 +12,7 @@ import (
 // single model of what runs. change edits a copy; the hooks check the
 // result against the host; the state is replaced only on success.
 func (r *Runtime) Amend(id string, change func(*specs.Spec) error) (*State, error) {
-	return r.Store.update(id, func(st *State) error {
+	return r.Store.updateSpec(id, func(st *State) error {
 		if st.Status != StatusCreated {
 			return fmt.Errorf("container %s was already started", ShortID(id))
 		}

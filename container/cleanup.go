@@ -18,7 +18,7 @@ import (
 // The container's process must have ended. lc, when not nil, is the
 // libcontainer container this process started (not loaded again from disk).
 func (r *Runtime) release(id string, lc *libcontainer.Container, removing bool) error {
-	st, err := r.Store.Load(id)
+	st, _, err := readStateLite(r.Store.Dir(id)) // the spec is read only if needed
 	if err != nil {
 		return err
 	}
@@ -95,8 +95,13 @@ func (r *Runtime) destroyLibcontainer(st *State, lc *libcontainer.Container) err
 	if err := os.RemoveAll(r.Store.runcRoot(st.ID)); err != nil {
 		return err
 	}
-	if st.Spec == nil { // never got a spec: never had a cgroup
+	if !st.specRecorded && st.Spec == nil { // never got a spec: never had a cgroup
 		return nil
+	}
+	if st.Spec == nil {
+		if st, err = r.Store.Load(st.ID); err != nil {
+			return err
+		}
 	}
 	cfg, err := libcontainerConfig(st)
 	if err != nil {
@@ -125,7 +130,7 @@ func (r *Runtime) removeDir(id, name string) error {
 		return err
 	}
 	var logErr error
-	if st, lerr := r.Store.Load(id); lerr == nil {
+	if st, _, lerr := readStateLite(r.Store.Dir(id)); lerr == nil {
 		// the log first: a removal cut short after this point leaves a
 		// tombstone the next open sweeps, which no longer names the log.
 		// One that cannot go (a read-only disk) is said, and the state

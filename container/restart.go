@@ -180,7 +180,7 @@ func (run *Running) recordExit(ex Exit, status Status) Exit {
 		s.FinishedAt = time.Now().UTC()
 		return nil
 	}); err == nil {
-		run.st = st
+		run.keepState(st)
 	}
 	return ex
 }

@@ -255,7 +255,7 @@ func (c *Creation) SetSpec(s *specs.Spec) (*State, error) {
 // and no longer owned, ready for Start.
 func (c *Creation) Created() error {
 	_, err := c.rt.Store.update(c.id, func(st *State) error {
-		if st.Spec == nil {
+		if !st.specRecorded {
 			return errors.New("container has no spec")
 		}
 		st.Creating = false

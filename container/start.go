@@ -124,7 +124,7 @@ func (run *Running) start(id string, pio IO) error {
 		return fmt.Errorf("start container process: %w", err)
 	}
 	pid, _ := proc.Pid()
-	run.st, err = run.rt.Store.update(id, func(s *State) error {
+	st, err = run.rt.Store.update(id, func(s *State) error {
 		s.Status = StatusRunning
 		s.Pid = pid
 		s.StartedAt = time.Now().UTC()
@@ -134,9 +134,20 @@ func (run *Running) start(id string, pio IO) error {
 		return nil
 	})
 	if err == nil {
+		run.keepState(st)
 		run.rt.afterStep("running")
 	}
 	return err
+}
+
+// keepState makes st, a state Store.update returned (its spec not
+// decoded), the state run holds, with the spec run read at its start (a
+// container's spec is set before it starts and never changes in place).
+func (run *Running) keepState(st *State) {
+	if st.Spec == nil && run.st != nil {
+		st.Spec = run.st.Spec
+	}
+	run.st = st
 }
 
 // compiledSeccomp is the filter s compiled once for every init that

@@ -112,8 +112,31 @@ func (s *Store) lockExisting(id, name string, how int) (*flock.Lock, error) {
 	return l, err
 }
 
-// update changes the state of container id under its state lock.
+// update changes the state of container id under its state lock. change
+// sees the state without its spec (Spec nil; specRecorded says whether it
+// has one), which is written back as it was unless change sets a new
+// one: most changes (status, exit, releases) never touch it, and its
+// decoding was most of each one's cost. A change that reads the spec
+// takes updateSpec.
 func (s *Store) update(id string, change func(*State) error) (*State, error) {
+	l, err := s.lockExisting(id, stateLockFile, unix.LOCK_EX)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Unlock()
+	st, raw, err := readStateLite(s.Dir(id))
+	if err != nil {
+		return nil, err
+	}
+	if err := change(st); err != nil {
+		return st, err
+	}
+	return st, writeStateLite(s.Dir(id), st, raw)
+}
+
+// updateSpec is update with the spec decoded for change to read (and
+// replace: a spec is never edited in place).
+func (s *Store) updateSpec(id string, change func(*State) error) (*State, error) {
 	l, err := s.lockExisting(id, stateLockFile, unix.LOCK_EX)
 	if err != nil {
 		return nil, err

@@ -1,9 +1,11 @@
 package container
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -180,4 +182,74 @@ func releaseHeldOf(t *testing.T, rt *Runtime, id string) error {
 		t.Fatal(err)
 	}
 	return rt.releaseHeld(st, false)
+}
+
+// A change that does not touch the spec (update) writes it back byte for
+// byte without decoding it: a record whose spec is no specs.Spec at all
+// goes through; the change sees Spec nil and specRecorded; a spec it
+// sets is encoded; updateSpec and Load decode it.
+func TestUpdateLeavesTheSpecUndecoded(t *testing.T) {
+	rt, err := NewRuntime(filepath.Join(t.TempDir(), "root"), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := rt.Prepare(Config{Name: "lite", Spec: testSpec(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := rt.Store.Dir(st.ID)
+	full, err := rt.Store.Load(st.ID)
+	if err != nil || full.Spec == nil || full.Spec.Process.Args[0] != "true" {
+		t.Fatalf("Load: %+v %v", full, err)
+	}
+	var sawSpec, recorded bool
+	if _, err := rt.Store.update(st.ID, func(s *State) error {
+		sawSpec, recorded = s.Spec != nil, s.specRecorded
+		s.Pid = 42
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if sawSpec || !recorded {
+		t.Fatalf("update's change saw Spec %v, specRecorded %v: want nil and true", sawSpec, recorded)
+	}
+	again, err := rt.Store.Load(st.ID)
+	if err != nil || again.Pid != 42 || again.Spec == nil || again.Spec.Root.Path != full.Spec.Root.Path {
+		t.Fatalf("after update: %+v %v", again, err)
+	}
+	// a spec that does not decode: update carries it, Load refuses it
+	b, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	rec["spec"] = map[string]any{"ociVersion": 5}
+	if b, err = json.Marshal(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, stateFile), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rt.Store.update(st.ID, func(s *State) error { s.Pid = 43; return nil }); err != nil {
+		t.Fatalf("update with a spec it never decodes: %v", err)
+	}
+	if b, _ = os.ReadFile(filepath.Join(dir, stateFile)); !strings.Contains(string(b), `"spec":{"ociVersion":5}`) || !strings.Contains(string(b), `"pid":43`) {
+		t.Fatalf("record after update: %s", b)
+	}
+	if _, err := rt.Store.Load(st.ID); err == nil {
+		t.Fatal("Load decoded a spec that is no spec")
+	}
+	if _, err := rt.Store.updateSpec(st.ID, func(*State) error { return nil }); err == nil {
+		t.Fatal("updateSpec decoded a spec that is no spec")
+	}
+	// a spec set by the change is encoded
+	if _, err := rt.Store.update(st.ID, func(s *State) error { s.Spec = testSpec(t); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := rt.Store.Load(st.ID); err != nil || got.Spec == nil || got.Spec.Process.Args[0] != "true" || got.Pid != 43 {
+		t.Fatalf("after a new spec: %+v %v", got, err)
+	}
 }

@@ -38,7 +38,7 @@ func (e *UpdateError) Unwrap() error { return e.Err }
 // replaced only on success, all under the container's state lock, so
 // concurrent updates serialise and inspect shows what the kernel holds.
 func (r *Runtime) Update(id string, change func(*specs.Spec) error) (*State, error) {
-	return r.Store.update(id, func(st *State) error {
+	return r.Store.updateSpec(id, func(st *State) error {
 		if st.Status != StatusRunning || !r.Running(id) || len(st.CgroupPaths) == 0 {
 			return fmt.Errorf("%w: %s", ErrNotRunning, ShortID(id))
 		}
