@@ -52,6 +52,56 @@ func lvsOfTest(t *testing.T, names ...string) []string {
 	return left
 }
 
+// startChecksumWriter runs a detached container with the volume v
+// ("NAME:/data" or "HOSTDIR:/data") that writes 64 KiB files of random
+// bytes, each with fsync and then a line of its sha256 in /data/manifest,
+// and waits until it listed 5.
+func startChecksumWriter(t *testing.T, c *testutil.Cgrun, v string) string {
+	t.Helper()
+	id := mustRun(t, c.Run([]string{"-d", "-v", v}, "sh", "-c",
+		"i=0; while :; do i=$((i+1)); dd if=/dev/urandom of=/data/f$i bs=4k count=16 conv=fsync 2>/dev/null; "+
+			"(cd /data && sha256sum f$i >> manifest) && sync; done"), "writer")
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if r := c.Cmd("exec", id, "wc", "-l", "/data/manifest"); r.Code == 0 {
+			if n, _ := strconv.Atoi(strings.Fields(r.Stdout)[0]); n >= 5 {
+				return id
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the writer wrote fewer than 5 files in 60 s")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// checkManifest checks every file a checksum writer listed in
+// dir/manifest against its line, and returns how many (at least 5).
+func checkManifest(t *testing.T, dir string) int {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, "manifest"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	checked := 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) != 2 {
+			continue // a line cut by the snapshot: its file was not acknowledged
+		}
+		if got := sha(t, filepath.Join(dir, fields[1])); got != fields[0] {
+			t.Fatalf("%s in the snapshot: sha256 %s, the writer's %s", fields[1], got, fields[0])
+		}
+		checked++
+	}
+	if checked < 5 {
+		t.Fatalf("%d files checked, want at least 5", checked)
+	}
+	return checked
+}
+
 // A thin volume grows while a container writes to it: the container sees
 // the new size without a restart (df inside, and a write the old size had
 // no room for), its writer never stops; shrinking and growing a
@@ -111,21 +161,7 @@ func TestVolumeThinSnapshotConsistent(t *testing.T) {
 	testutil.RequireThinPool(t)
 	e.must("create", "--provision", "lio", "--portal", lioPortal, "--thin-pool", testutil.ThinPool, "--size", "64m", "src")
 	e.must("publish", "src")
-	id := mustRun(t, c.Run([]string{"-d", "-v", "src:/data"}, "sh", "-c",
-		"i=0; while :; do i=$((i+1)); dd if=/dev/urandom of=/data/f$i bs=4k count=16 conv=fsync 2>/dev/null; "+
-			"(cd /data && sha256sum f$i >> manifest) && sync; done"), "writer")
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if r := c.Cmd("exec", id, "wc", "-l", "/data/manifest"); r.Code == 0 {
-			if n, _ := strconv.Atoi(strings.Fields(r.Stdout)[0]); n >= 5 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the writer wrote fewer than 5 files in 60 s")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	id := startChecksumWriter(t, c, "src:/data")
 	e.must("snapshot", "src", "s1")
 	e.must("snapshot", "src", "s1") // again: the same snapshot
 	var snaps []map[string]any
@@ -145,27 +181,7 @@ func TestVolumeThinSnapshotConsistent(t *testing.T) {
 		t.Fatalf("e2fsck -fn of the restored volume: %v\n%s", err, out)
 	}
 	staging := e.must("attach", "--user", "check", "restored")
-	f, err := os.Open(filepath.Join(staging, "manifest"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	checked := 0
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) != 2 {
-			continue // a line cut by the snapshot: its file was not acknowledged
-		}
-		if got := sha(t, filepath.Join(staging, fields[1])); got != fields[0] {
-			t.Fatalf("%s in the snapshot: sha256 %s, the writer's %s", fields[1], got, fields[0])
-		}
-		checked++
-	}
-	f.Close()
-	if checked < 5 {
-		t.Fatalf("%d files checked, want at least 5", checked)
-	}
-	t.Logf("%d fsynced files intact in the snapshot", checked)
+	t.Logf("%d fsynced files intact in the snapshot", checkManifest(t, staging))
 	e.must("detach", "--user", "check", "restored")
 	mustRun(t, c.Cmd("rm", "-f", id), "rm -f")
 	e.must("snapshot-rm", "s1")
