@@ -84,6 +84,7 @@ test: deps build lint test-unit test-fuzz test-integration test-vm
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 EMBEDDER := integration/embedder
 lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags $(TAGS),cgrun_registry_helper ./cmd/cgrun
 	env -u GOFLAGS $(GO) vet ./...

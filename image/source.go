@@ -87,4 +87,3 @@ func (l *layoutSource) close() error {
 	}
 	return nil
 }
-
