@@ -290,6 +290,35 @@ func csiClients(t *testing.T, sock string) (csi.ControllerClient, csi.NodeClient
 	return csi.NewControllerClient(conn), csi.NewNodeClient(conn)
 }
 
+// csiPublish makes volume name with capability vc (CreateVolume secrets
+// and content source when given) and publishes it to node's node; it
+// returns the volume and the node's ID. Its cleanup unpublishes and
+// deletes the volume (both idempotent), so a failed test leaves no target
+// or LV to the tests after it.
+func csiPublish(t *testing.T, ctl csi.ControllerClient, node csi.NodeClient, name string, size int64, vc *csi.VolumeCapability,
+	secrets map[string]string, src *csi.VolumeContentSource) (*csi.Volume, string) {
+	t.Helper()
+	ctx := context.Background()
+	info, err := node.NodeGetInfo(ctx, &csi.NodeGetInfoRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ctl.CreateVolume(ctx, &csi.CreateVolumeRequest{Name: name, CapacityRange: &csi.CapacityRange{RequiredBytes: size},
+		VolumeCapabilities: []*csi.VolumeCapability{vc}, Secrets: secrets, VolumeContentSource: src})
+	if err != nil {
+		t.Fatalf("CreateVolume %s: %v", name, err)
+	}
+	id := r.GetVolume().GetVolumeId()
+	t.Cleanup(func() {
+		_, _ = ctl.ControllerUnpublishVolume(ctx, &csi.ControllerUnpublishVolumeRequest{VolumeId: id, NodeId: info.GetNodeId()})
+		_, _ = ctl.DeleteVolume(ctx, &csi.DeleteVolumeRequest{VolumeId: id})
+	})
+	if _, err := ctl.ControllerPublishVolume(ctx, &csi.ControllerPublishVolumeRequest{VolumeId: id, NodeId: info.GetNodeId(), VolumeCapability: vc}); err != nil {
+		t.Fatalf("ControllerPublishVolume %s: %v", name, err)
+	}
+	return r.GetVolume(), info.GetNodeId()
+}
+
 // mountsAt counts the mounts whose mount point is path.
 func mountsAt(t *testing.T, path string) int {
 	t.Helper()
@@ -428,30 +457,19 @@ func TestCSICHAP(t *testing.T) {
 	ctl, _ := csiClients(t, cp.sock)
 	_, node := csiClients(t, np.sock)
 	ctx := context.Background()
-	info, err := node.NodeGetInfo(ctx, &csi.NodeGetInfoRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	mount := &csi.VolumeCapability{AccessType: &csi.VolumeCapability_Mount{Mount: &csi.VolumeCapability_MountVolume{}},
 		AccessMode: &csi.VolumeCapability_AccessMode{Mode: csi.VolumeCapability_AccessMode_SINGLE_NODE_WRITER}}
 	secret := "chap-secret-of-the-test-1"
 	creds := map[string]string{"node.session.auth.username": "chapuser", "node.session.auth.password": secret}
-	vol, err := ctl.CreateVolume(ctx, &csi.CreateVolumeRequest{Name: "chap-vol", CapacityRange: &csi.CapacityRange{RequiredBytes: 16 << 20},
-		VolumeCapabilities: []*csi.VolumeCapability{mount}, Secrets: creds})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := vol.GetVolume().GetVolumeId()
-	if _, err := ctl.ControllerPublishVolume(ctx, &csi.ControllerPublishVolumeRequest{VolumeId: id, NodeId: info.GetNodeId(), VolumeCapability: mount}); err != nil {
-		t.Fatal(err)
-	}
+	vol, nodeID := csiPublish(t, ctl, node, "chap-vol", 16<<20, mount, creds, nil)
+	id := vol.GetVolumeId()
 	staging := filepath.Join(dir, "staging")
 	if err := os.Mkdir(staging, 0o750); err != nil {
 		t.Fatal(err)
 	}
 	stage := func(s map[string]string) error {
 		_, err := node.NodeStageVolume(ctx, &csi.NodeStageVolumeRequest{VolumeId: id, StagingTargetPath: staging, VolumeCapability: mount,
-			VolumeContext: vol.GetVolume().GetVolumeContext(), Secrets: s})
+			VolumeContext: vol.GetVolumeContext(), Secrets: s})
 		return err
 	}
 	if err := stage(nil); status.Code(err) != codes.InvalidArgument {
@@ -472,13 +490,13 @@ func TestCSICHAP(t *testing.T) {
 	if _, err := node.NodeUnstageVolume(ctx, &csi.NodeUnstageVolumeRequest{VolumeId: id, StagingTargetPath: staging}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ctl.ControllerUnpublishVolume(ctx, &csi.ControllerUnpublishVolumeRequest{VolumeId: id, NodeId: info.GetNodeId()}); err != nil {
+	if _, err := ctl.ControllerUnpublishVolume(ctx, &csi.ControllerUnpublishVolumeRequest{VolumeId: id, NodeId: nodeID}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ctl.DeleteVolume(ctx, &csi.DeleteVolumeRequest{VolumeId: id}); err != nil {
 		t.Fatal(err)
 	}
-	assertNoCSITrace(t, vol.GetVolume().GetVolumeContext()["iqn"], creg, nreg)
+	assertNoCSITrace(t, vol.GetVolumeContext()["iqn"], creg, nreg)
 	for _, r := range []string{creg, nreg} {
 		if ents, _ := os.ReadDir(filepath.Join(r, ".csi-secrets")); len(ents) > 0 {
 			t.Errorf("secret files left in %s: %d", r, len(ents))
@@ -504,27 +522,16 @@ func TestCSIBlock(t *testing.T) {
 	p := startCSI(t, dir, "csi", "--state-dir", reg)
 	ctl, node := csiClients(t, p.sock)
 	ctx := context.Background()
-	info, err := node.NodeGetInfo(ctx, &csi.NodeGetInfoRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	block := &csi.VolumeCapability{AccessType: &csi.VolumeCapability_Block{Block: &csi.VolumeCapability_BlockVolume{}},
 		AccessMode: &csi.VolumeCapability_AccessMode{Mode: csi.VolumeCapability_AccessMode_SINGLE_NODE_WRITER}}
-	vol, err := ctl.CreateVolume(ctx, &csi.CreateVolumeRequest{Name: "raw", CapacityRange: &csi.CapacityRange{RequiredBytes: 16 << 20},
-		VolumeCapabilities: []*csi.VolumeCapability{block}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := vol.GetVolume().GetVolumeId()
-	if _, err := ctl.ControllerPublishVolume(ctx, &csi.ControllerPublishVolumeRequest{VolumeId: id, NodeId: info.GetNodeId(), VolumeCapability: block}); err != nil {
-		t.Fatal(err)
-	}
+	vol, nodeID := csiPublish(t, ctl, node, "raw", 16<<20, block, nil, nil)
+	id := vol.GetVolumeId()
 	staging := filepath.Join(dir, "staging")
 	if err := os.Mkdir(staging, 0o750); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := node.NodeStageVolume(ctx, &csi.NodeStageVolumeRequest{VolumeId: id, StagingTargetPath: staging, VolumeCapability: block,
-		VolumeContext: vol.GetVolume().GetVolumeContext()}); err != nil {
+		VolumeContext: vol.GetVolumeContext()}); err != nil {
 		t.Fatal(err)
 	}
 	payload := []byte("raw block through csi")
@@ -570,7 +577,7 @@ func TestCSIBlock(t *testing.T) {
 	}
 	// the volume's health: normal while its session is logged in,
 	// INACCESSIBLE once the session is gone behind the plugin's back
-	iqn := vol.GetVolume().GetVolumeContext()["iqn"]
+	iqn := vol.GetVolumeContext()["iqn"]
 	health := func() []*csi.VolumeHealth_VolumeHealthEntry {
 		h, err := node.NodeGetVolumeHealth(ctx, &csi.NodeGetVolumeHealthRequest{VolumeId: id})
 		if err != nil {
@@ -590,7 +597,7 @@ func TestCSIBlock(t *testing.T) {
 	if _, err := node.NodeUnstageVolume(ctx, &csi.NodeUnstageVolumeRequest{VolumeId: id, StagingTargetPath: staging}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ctl.ControllerUnpublishVolume(ctx, &csi.ControllerUnpublishVolumeRequest{VolumeId: id, NodeId: info.GetNodeId()}); err != nil {
+	if _, err := ctl.ControllerUnpublishVolume(ctx, &csi.ControllerUnpublishVolumeRequest{VolumeId: id, NodeId: nodeID}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ctl.DeleteVolume(ctx, &csi.DeleteVolumeRequest{VolumeId: id}); err != nil {

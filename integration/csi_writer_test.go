@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,33 +32,19 @@ type csiPod struct {
 	staging, target string
 }
 
-// csiPodVolume makes name (from src when given), publishes it to the node,
-// stages and publishes it under dir. Its cleanup, registered before the
-// test's containers, undoes each step (each is idempotent) so that a
-// failed test leaves no session or LV to the tests after it.
+// csiPodVolume makes name (from src when given), publishes it to the node
+// (csiPublish), stages and publishes it under dir. Its cleanup, registered
+// before the test's containers, undoes the node's steps too.
 func csiPodVolume(t *testing.T, ctl csi.ControllerClient, node csi.NodeClient, dir, name string, size int64, src *csi.VolumeContentSource) *csiPod {
 	t.Helper()
 	ctx := context.Background()
-	info, err := node.NodeGetInfo(ctx, &csi.NodeGetInfoRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := ctl.CreateVolume(ctx, &csi.CreateVolumeRequest{Name: name, CapacityRange: &csi.CapacityRange{RequiredBytes: size},
-		VolumeCapabilities: []*csi.VolumeCapability{csiMountCap}, VolumeContentSource: src})
-	if err != nil {
-		t.Fatalf("CreateVolume %s: %v", name, err)
-	}
-	p := &csiPod{vol: r.GetVolume(), staging: filepath.Join(dir, name+"-staging"), target: filepath.Join(dir, name+"-pod", "data")}
-	id := p.vol.GetVolumeId()
+	vol, _ := csiPublish(t, ctl, node, name, size, csiMountCap, nil, src)
+	p := &csiPod{vol: vol, staging: filepath.Join(dir, name+"-staging"), target: filepath.Join(dir, name+"-pod", "data")}
+	id := vol.GetVolumeId()
 	t.Cleanup(func() {
 		_, _ = node.NodeUnpublishVolume(ctx, &csi.NodeUnpublishVolumeRequest{VolumeId: id, TargetPath: p.target})
 		_, _ = node.NodeUnstageVolume(ctx, &csi.NodeUnstageVolumeRequest{VolumeId: id, StagingTargetPath: p.staging})
-		_, _ = ctl.ControllerUnpublishVolume(ctx, &csi.ControllerUnpublishVolumeRequest{VolumeId: id, NodeId: info.GetNodeId()})
-		_, _ = ctl.DeleteVolume(ctx, &csi.DeleteVolumeRequest{VolumeId: id})
 	})
-	if _, err := ctl.ControllerPublishVolume(ctx, &csi.ControllerPublishVolumeRequest{VolumeId: id, NodeId: info.GetNodeId(), VolumeCapability: csiMountCap}); err != nil {
-		t.Fatal(err)
-	}
 	if err := os.Mkdir(p.staging, 0o750); err != nil {
 		t.Fatal(err)
 	}
@@ -118,14 +103,9 @@ func TestCSIExpandUnderWriter(t *testing.T) {
 	ctx := context.Background()
 	p := csiPodVolume(t, ctl, node, dir, "csiw-grow", 32<<20, nil)
 	c := testutil.NewCgrun(t)
-	id := mustRun(t, c.Run([]string{"-d", "-v", p.target + ":/data"}, "sh", "-c",
-		"i=0; while :; do i=$((i+1)); echo $i > /data/n.tmp && mv /data/n.tmp /data/n; sleep 0.05; done"), "writer")
-	count := func() int {
-		n, _ := strconv.Atoi(strings.TrimSpace(mustRun(t, c.Cmd("exec", id, "cat", "/data/n"), "cat")))
-		return n
-	}
+	id, count := startCounterWriter(t, c, p.target+":/data")
 	before := dfKB(t, c, id)
-	if r := c.Cmd("exec", id, "dd", "if=/dev/zero", "of=/data/big", "bs=1M", "count=48", "conv=fsync"); r.Code == 0 {
+	if r := write48MiB(c, id); r.Code == 0 {
 		t.Fatalf("48 MiB fit in a 32 MiB volume: %s", r)
 	}
 	mustRun(t, c.Cmd("exec", id, "rm", "-f", "/data/big"), "rm big")
@@ -149,7 +129,7 @@ func TestCSIExpandUnderWriter(t *testing.T) {
 		t.Fatalf("the container sees %d KiB after the expansion, %d before: want about 64 MiB more", after, before)
 	}
 	t.Logf("the container's /data: %d KiB, then %d KiB", before, after)
-	mustRun(t, c.Cmd("exec", id, "dd", "if=/dev/zero", "of=/data/big", "bs=1M", "count=48", "conv=fsync"), "48 MiB after the expansion")
+	mustRun(t, write48MiB(c, id), "48 MiB after the expansion")
 	time.Sleep(300 * time.Millisecond)
 	if n1 := count(); n1 <= n0 {
 		t.Fatalf("the writer stopped: %d then %d", n0, n1)

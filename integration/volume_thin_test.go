@@ -34,6 +34,24 @@ func dfKB(t *testing.T, c *testutil.Cgrun, id string) int {
 	return n
 }
 
+// startCounterWriter runs a detached container with the volume v
+// ("NAME:/data" or "HOSTDIR:/data") that writes a counter to /data/n
+// every 50 ms; count reads it.
+func startCounterWriter(t *testing.T, c *testutil.Cgrun, v string) (id string, count func() int) {
+	t.Helper()
+	id = mustRun(t, c.Run([]string{"-d", "-v", v}, "sh", "-c",
+		"i=0; while :; do i=$((i+1)); echo $i > /data/n.tmp && mv /data/n.tmp /data/n; sleep 0.05; done"), "writer")
+	return id, func() int {
+		n, _ := strconv.Atoi(strings.TrimSpace(mustRun(t, c.Cmd("exec", id, "cat", "/data/n"), "cat")))
+		return n
+	}
+}
+
+// write48MiB writes 48 MiB to /data/big in container id, with fsync.
+func write48MiB(c *testutil.Cgrun, id string) testutil.Result {
+	return c.Cmd("exec", id, "dd", "if=/dev/zero", "of=/data/big", "bs=1M", "count=48", "conv=fsync")
+}
+
 // lvsOfTest lists the LVs of the lane's pool whose name holds one of names.
 func lvsOfTest(t *testing.T, names ...string) []string {
 	t.Helper()
@@ -112,14 +130,9 @@ func TestVolumeThinExpandOnline(t *testing.T) {
 	e.must("create", "--provision", "lio", "--portal", lioPortal, "--thin-pool", testutil.ThinPool, "--size", "32m", "grow")
 	e.must("publish", "grow")
 	iqn := e.iqn("grow")
-	id := mustRun(t, c.Run([]string{"-d", "-v", "grow:/data"}, "sh", "-c",
-		"i=0; while :; do i=$((i+1)); echo $i > /data/n.tmp && mv /data/n.tmp /data/n; sleep 0.05; done"), "writer")
-	count := func() int {
-		n, _ := strconv.Atoi(strings.TrimSpace(mustRun(t, c.Cmd("exec", id, "cat", "/data/n"), "cat")))
-		return n
-	}
+	id, count := startCounterWriter(t, c, "grow:/data")
 	before := dfKB(t, c, id)
-	if r := c.Cmd("exec", id, "dd", "if=/dev/zero", "of=/data/big", "bs=1M", "count=48", "conv=fsync"); r.Code == 0 {
+	if r := write48MiB(c, id); r.Code == 0 {
 		t.Fatalf("48 MiB fit in a 32 MiB volume: %s", r)
 	}
 	mustRun(t, c.Cmd("exec", id, "rm", "-f", "/data/big"), "rm big")
@@ -131,7 +144,7 @@ func TestVolumeThinExpandOnline(t *testing.T) {
 	if after < before+56*1024 { // 64 MiB more, less ext4's own
 		t.Fatalf("the container sees %d KiB after the expansion, %d before: want about 64 MiB more", after, before)
 	}
-	mustRun(t, c.Cmd("exec", id, "dd", "if=/dev/zero", "of=/data/big", "bs=1M", "count=48", "conv=fsync"), "48 MiB after the expansion")
+	mustRun(t, write48MiB(c, id), "48 MiB after the expansion")
 	time.Sleep(300 * time.Millisecond)
 	if n1 := count(); n1 <= n0 {
 		t.Fatalf("the writer stopped: %d then %d", n0, n1)

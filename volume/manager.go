@@ -137,14 +137,15 @@ func NewManager(opts Options) *Manager {
 	if opts.Poll <= 0 {
 		opts.Poll = 100 * time.Millisecond
 	}
+	sys := SysFS{Root: opts.SysRoot}
 	return &Manager{
 		store:   Store{Dir: opts.StateDir},
 		iscsi:   Iscsiadm{Runner: opts.Runner, NodeDir: opts.ISCSINodeDir, LockDir: opts.ISCSILockDir},
 		disk:    DiskTools{Runner: opts.Runner},
 		mpath:   Multipath{Runner: opts.Runner, SysRoot: opts.SysRoot, WWIDsFile: opts.MultipathWWIDs},
-		sys:     SysFS{Root: opts.SysRoot},
+		sys:     sys,
 		mounter: opts.Mounter,
-		thin:    Thin{Runner: opts.Runner, Sys: SysFS{Root: opts.SysRoot}},
+		thin:    Thin{Runner: opts.Runner, Sys: sys},
 		opts:    opts,
 	}
 }
