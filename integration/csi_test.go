@@ -319,6 +319,22 @@ func csiPublish(t *testing.T, ctl csi.ControllerClient, node csi.NodeClient, nam
 	return r.GetVolume(), info.GetNodeId()
 }
 
+// csiUnstageDelete undoes csiPublish after a stage at staging:
+// NodeUnstage, ControllerUnpublish, DeleteVolume, each call checked.
+func csiUnstageDelete(t *testing.T, ctl csi.ControllerClient, node csi.NodeClient, id, nodeID, staging string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := node.NodeUnstageVolume(ctx, &csi.NodeUnstageVolumeRequest{VolumeId: id, StagingTargetPath: staging}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ctl.ControllerUnpublishVolume(ctx, &csi.ControllerUnpublishVolumeRequest{VolumeId: id, NodeId: nodeID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ctl.DeleteVolume(ctx, &csi.DeleteVolumeRequest{VolumeId: id}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // mountsAt counts the mounts whose mount point is path.
 func mountsAt(t *testing.T, path string) int {
 	t.Helper()
@@ -487,15 +503,7 @@ func TestCSICHAP(t *testing.T) {
 	if n := mountsAt(t, staging); n != 1 {
 		t.Fatalf("%d mounts at the staging path", n)
 	}
-	if _, err := node.NodeUnstageVolume(ctx, &csi.NodeUnstageVolumeRequest{VolumeId: id, StagingTargetPath: staging}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ctl.ControllerUnpublishVolume(ctx, &csi.ControllerUnpublishVolumeRequest{VolumeId: id, NodeId: nodeID}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ctl.DeleteVolume(ctx, &csi.DeleteVolumeRequest{VolumeId: id}); err != nil {
-		t.Fatal(err)
-	}
+	csiUnstageDelete(t, ctl, node, id, nodeID, staging)
 	assertNoCSITrace(t, vol.GetVolumeContext()["iqn"], creg, nreg)
 	for _, r := range []string{creg, nreg} {
 		if ents, _ := os.ReadDir(filepath.Join(r, ".csi-secrets")); len(ents) > 0 {
@@ -594,14 +602,6 @@ func TestCSIBlock(t *testing.T) {
 	if h := health(); len(h) != 1 || h[0].GetStatus() != csi.VolumeHealthErrorType_INACCESSIBLE {
 		t.Fatalf("health with its session gone: %v, want INACCESSIBLE", h)
 	}
-	if _, err := node.NodeUnstageVolume(ctx, &csi.NodeUnstageVolumeRequest{VolumeId: id, StagingTargetPath: staging}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ctl.ControllerUnpublishVolume(ctx, &csi.ControllerUnpublishVolumeRequest{VolumeId: id, NodeId: nodeID}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ctl.DeleteVolume(ctx, &csi.DeleteVolumeRequest{VolumeId: id}); err != nil {
-		t.Fatal(err)
-	}
+	csiUnstageDelete(t, ctl, node, id, nodeID, staging)
 	assertNoCSITrace(t, iqn, reg)
 }

@@ -28,8 +28,8 @@ var csiMountCap = &csi.VolumeCapability{AccessType: &csi.VolumeCapability_Mount{
 // csiPod is a volume the test made, published, staged and published at
 // a target through a plugin, as the CO does for a pod.
 type csiPod struct {
-	vol             *csi.Volume
-	staging, target string
+	vol                     *csi.Volume
+	nodeID, staging, target string
 }
 
 // csiPodVolume makes name (from src when given), publishes it to the node
@@ -38,8 +38,8 @@ type csiPod struct {
 func csiPodVolume(t *testing.T, ctl csi.ControllerClient, node csi.NodeClient, dir, name string, size int64, src *csi.VolumeContentSource) *csiPod {
 	t.Helper()
 	ctx := context.Background()
-	vol, _ := csiPublish(t, ctl, node, name, size, csiMountCap, nil, src)
-	p := &csiPod{vol: vol, staging: filepath.Join(dir, name+"-staging"), target: filepath.Join(dir, name+"-pod", "data")}
+	vol, nodeID := csiPublish(t, ctl, node, name, size, csiMountCap, nil, src)
+	p := &csiPod{vol: vol, nodeID: nodeID, staging: filepath.Join(dir, name+"-staging"), target: filepath.Join(dir, name+"-pod", "data")}
 	id := vol.GetVolumeId()
 	t.Cleanup(func() {
 		_, _ = node.NodeUnpublishVolume(ctx, &csi.NodeUnpublishVolumeRequest{VolumeId: id, TargetPath: p.target})
@@ -59,28 +59,15 @@ func csiPodVolume(t *testing.T, ctl csi.ControllerClient, node csi.NodeClient, d
 	return p
 }
 
-// release unpublishes, unstages, unpublishes from the node and deletes
-// the volume, each call checked.
+// release unpublishes and unstages the volume, unpublishes it from the
+// node and deletes it, each call checked.
 func (p *csiPod) release(t *testing.T, ctl csi.ControllerClient, node csi.NodeClient) {
 	t.Helper()
-	ctx := context.Background()
-	info, err := node.NodeGetInfo(ctx, &csi.NodeGetInfoRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	id := p.vol.GetVolumeId()
-	if _, err := node.NodeUnpublishVolume(ctx, &csi.NodeUnpublishVolumeRequest{VolumeId: id, TargetPath: p.target}); err != nil {
+	if _, err := node.NodeUnpublishVolume(context.Background(), &csi.NodeUnpublishVolumeRequest{VolumeId: id, TargetPath: p.target}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := node.NodeUnstageVolume(ctx, &csi.NodeUnstageVolumeRequest{VolumeId: id, StagingTargetPath: p.staging}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ctl.ControllerUnpublishVolume(ctx, &csi.ControllerUnpublishVolumeRequest{VolumeId: id, NodeId: info.GetNodeId()}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ctl.DeleteVolume(ctx, &csi.DeleteVolumeRequest{VolumeId: id}); err != nil {
-		t.Fatal(err)
-	}
+	csiUnstageDelete(t, ctl, node, id, p.nodeID, p.staging)
 }
 
 // A thin volume grows through CSI while a container writes to it, with the
